@@ -1,0 +1,88 @@
+"""The event view: one scap event (v2 header) inside a batch buffer, with
+its parameters located and decoded on demand."""
+
+from __future__ import annotations
+
+import struct
+
+from .table import EVENTS, EventInfo
+
+_HDR = struct.Struct("<QQIHI")  # ts, tid, len, type, nparams
+HDR_SIZE = _HDR.size  # 26
+
+
+class Event:
+    """An event of a capture or of the live source.
+
+    `buf` is an immutable bytes object holding the event at `off`, so an
+    Event stays valid after its batch is gone.
+    """
+
+    __slots__ = ("_spans", "buf", "cpu", "dump_flags", "num", "off", "tid", "ts", "type")
+
+    def __init__(self, buf: bytes, off: int, num: int, ts: int, tid: int, etype: int,
+                 cpu: int = 0, dump_flags: int = 0) -> None:
+        self.buf = buf
+        self.off = off
+        self.num = num
+        self.ts = ts
+        self.tid = tid
+        self.type = etype
+        self.cpu = cpu
+        self.dump_flags = dump_flags
+        self._spans: list[tuple[int, int]] | None = None
+
+    @property
+    def info(self) -> EventInfo:
+        return EVENTS[self.type]
+
+    @property
+    def length(self) -> int:
+        return struct.unpack_from("<I", self.buf, self.off + 16)[0]
+
+    @property
+    def nparams(self) -> int:
+        return struct.unpack_from("<I", self.buf, self.off + 22)[0]
+
+    def spans(self) -> list[tuple[int, int]]:
+        """(offset in buf, length) of each parameter present."""
+        spans = self._spans
+        if spans is None:
+            n = self.nparams
+            large = EVENTS[self.type].large
+            fmt = f"<{n}{'I' if large else 'H'}"
+            lens = struct.unpack_from(fmt, self.buf, self.off + HDR_SIZE)
+            pos = self.off + HDR_SIZE + n * (4 if large else 2)
+            spans = []
+            for ln in lens:
+                spans.append((pos, ln))
+                pos += ln
+            self._spans = spans
+        return spans
+
+    def raw(self, i: int) -> bytes | None:
+        """Bytes of parameter i, or None when the event does not carry it."""
+        spans = self.spans()
+        if i >= len(spans):
+            return None
+        pos, ln = spans[i]
+        return self.buf[pos:pos + ln]
+
+    def param(self, i: int) -> object:
+        """Parameter i decoded by its declared type (None when absent or empty)."""
+        from .params import decode  # noqa: PLC0415 - params imports this module's table
+
+        params = EVENTS[self.type].params
+        raw = self.raw(i)
+        if raw is None or i >= len(params):
+            return None
+        return decode(params[i], raw)
+
+    def param_by_name(self, name: str) -> object:
+        for i, p in enumerate(EVENTS[self.type].params):
+            if p.name == name:
+                return self.param(i)
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Event #{self.num} {EVENTS[self.type].name} tid={self.tid} ts={self.ts}>"
