@@ -93,6 +93,8 @@ struct fl_reader {
 	uint64_t *nums, *ts, *tids;
 
 	fl_stats stats;
+	bool has_pending_err; /* an error found after the events of the last batch */
+	char pending_err[FL_ERRLEN];
 };
 
 static int fail(char *err, const char *fmt, ...)
@@ -929,12 +931,12 @@ static int read_blocks(fl_reader *r, bool metadata_only, uint32_t max_events, ui
 		}
 		uint32_t bt = rd32(r->buf + r->pos);
 		uint32_t bl = rd32(r->buf + r->pos + 4);
+		if (r->stats.n_blocks == 0 && bt != BT_SHB)
+			return fail(err, "not a scap capture: the block at offset 0 has type 0x%x, "
+				    "expected a section header", bt);
 		if (bl < 12 || bl > MAX_BLOCK)
 			return fail(err, "corrupt block at offset %llu: type 0x%x, invalid length %u",
 				    (unsigned long long)boff, bt, bl);
-		if (r->stats.n_blocks == 0 && bt != BT_SHB)
-			return fail(err, "not a scap capture: first block has type 0x%x, "
-				    "expected a section header", bt);
 		if (metadata_only && is_event_block(bt))
 			return STOP_EVENTS;
 		if (bt == BT_SHB && r->stats.n_blocks > 0 && !metadata_only)
@@ -1109,6 +1111,10 @@ void fl_set_interesting(fl_reader *r, const uint8_t *bitmap)
 int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *b, char *err)
 {
 	memset(b, 0, sizeof *b);
+	if (r->has_pending_err) {
+		memcpy(err, r->pending_err, FL_ERRLEN);
+		return FL_ERR;
+	}
 	if (max_events == 0)
 		max_events = 1;
 	if (reserve_batch(r, max_events, err) != FL_OK)
@@ -1122,8 +1128,13 @@ int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *b, char *err)
 		if (rc != FL_ERR)
 			rc = read_blocks(r, false, max_events, &count, err);
 	}
-	if (rc == FL_ERR)
-		return FL_ERR;
+	if (rc == FL_ERR) {
+		if (count == 0)
+			return FL_ERR;
+		/* hand out what was read before the damage; the error comes next */
+		memcpy(r->pending_err, err, FL_ERRLEN);
+		r->has_pending_err = true;
+	}
 	b->buf = r->out;
 	b->size = r->out_len;
 	b->count = count;

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import struct
 
-from .table import EVENTS, EventInfo
+from .params import decode, render
+from .table import EVENTS, GENERIC_E, GENERIC_X, SYSCALL_NAMES, EventInfo
 
 _HDR = struct.Struct("<QQIHI")  # ts, tid, len, type, nparams
 HDR_SIZE = _HDR.size  # 26
@@ -70,13 +71,32 @@ class Event:
 
     def param(self, i: int) -> object:
         """Parameter i decoded by its declared type (None when absent or empty)."""
-        from .params import decode  # noqa: PLC0415 - params imports this module's table
-
         params = EVENTS[self.type].params
         raw = self.raw(i)
         if raw is None or i >= len(params):
             return None
         return decode(params[i], raw)
+
+    def type_name(self) -> str:
+        """`evt.type`: the event's name, or for generic events the name of the
+        syscall in their ID parameter."""
+        if self.type == GENERIC_E or self.type == GENERIC_X:
+            sc = self.param(0)
+            if sc is None:
+                return "<NA>"
+            return SYSCALL_NAMES[sc] if sc < len(SYSCALL_NAMES) else "<unknown>"  # type: ignore[operator,index]
+        return EVENTS[self.type].name
+
+    def args_text(self, **hooks: object) -> str:
+        """`evt.args`: name=value for each parameter the event carries (none
+        for generic events); hooks as for params.render."""
+        if self.type == GENERIC_E or self.type == GENERIC_X:
+            return ""
+        params = EVENTS[self.type].params
+        spans = self.spans()
+        buf = self.buf
+        return " ".join(f"{p.name}={render(p, buf[pos:pos + ln], **hooks)}"  # type: ignore[arg-type]
+                        for p, (pos, ln) in zip(params, spans, strict=False))
 
     def param_by_name(self, name: str) -> object:
         for i, p in enumerate(EVENTS[self.type].params):

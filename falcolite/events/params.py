@@ -8,7 +8,7 @@ through the `fd_note`/`pid_note` hooks.
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +35,9 @@ _SIGNED_MASK = {t.PT_INT8: 0xFF, t.PT_INT16: 0xFFFF, t.PT_INT32: 0xFFFFFFFF,
                 t.PT_INT64: 0xFFFFFFFFFFFFFFFF}
 
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
+AT_FDCWD = -100
+BUF_DISPLAY_MAX = 80  # longer byte buffers print cut, with "..."
+_V4_MAPPED = b"\0" * 10 + b"\xff\xff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +143,14 @@ def _resized_int(ptype: int, raw: bytes) -> int | None:
 
 # ---------------------------------------------------------------- rendering
 
-def render_flags(value: int, table: tuple[tuple[str, int], ...] | None) -> str:
+def render_flags(value: int, table: tuple[tuple[str, int], ...] | None,
+                 fmt: int = t.PF_DEC) -> str:
     """`value(NAME|NAME)` as sysdig prints flag parameters: each table entry
     whose bits are all set is named once and its bits consumed; a zero
-    entry names only the value 0."""
+    entry names only the value 0.  Modes print in octal."""
+    number = (f"0{value:o}" if value else "0") if fmt == t.PF_OCT else str(value)
     if not table:
-        return str(value)
+        return number
     names = []
     rest = value
     for name, bits in table:
@@ -155,7 +160,7 @@ def render_flags(value: int, table: tuple[tuple[str, int], ...] | None) -> str:
         elif rest & bits == bits:
             names.append(name)
             rest &= ~bits
-    return f"{value}({'|'.join(names)})" if names else str(value)
+    return f"{number}({'|'.join(names)})" if names else number
 
 
 def render_errno(value: int) -> str:
@@ -166,16 +171,48 @@ def render_errno(value: int) -> str:
     return str(value)
 
 
+def render_fd(value: int) -> str:
+    if value == AT_FDCWD:
+        return f"{value}(AT_FDCWD)"
+    return render_errno(value)
+
+
+_AS_SIGNED = {t.PT_UINT32: 32, t.PT_UINT64: 64}
+
+
 def render_int(value: int, fmt: int, ptype: int) -> str:
     if fmt == t.PF_HEX:
         if value < 0:
             value &= _SIGNED_MASK.get(ptype, 0xFFFFFFFFFFFFFFFF)
         return f"{value:X}"
     if fmt == t.PF_OCT:
-        return f"{value:o}"
+        return f"0{value:o}" if value else "0"
     if fmt == t.PF_10_PADDED_DEC:
         return f"{value:09d}"
+    bits = _AS_SIGNED.get(ptype)
+    if bits and value >= 1 << (bits - 1):
+        value -= 1 << bits  # sysdig prints 32/64-bit unsigned decimals as signed
     return str(value)
+
+
+def render_reltime(value: int) -> str:
+    if value == 0xFFFFFFFFFFFFFFFF:
+        return "none"
+    return f"{value}({value / 1e9:g}s)"
+
+
+def render_id(value: int, note: str | None) -> str:
+    """uid/gid parameters: signed, with the name (or <NONE> for -1)."""
+    if value >= 1 << 31:
+        value -= 1 << 32
+    if value == -1:
+        return "-1(<NONE>)"
+    return f"{value}({note})" if note else str(value)
+
+
+def render_sigset(value: int) -> str:
+    """Blocked signals by name; sysdig names signals 1-31 only."""
+    return " ".join(SIGNAL_NAMES[i + 1] for i in range(31) if value >> i & 1)
 
 
 def printable(data: bytes) -> str:
@@ -191,8 +228,28 @@ def render_ip(addr: bytes) -> str:
     if len(addr) == 4:
         return ".".join(str(b) for b in addr)
     if len(addr) == 16:
-        return str(ipaddress.IPv6Address(addr))
+        return socket.inet_ntop(socket.AF_INET6, addr)
     return ""
+
+
+def render_buffer(data: bytes) -> str:
+    text = printable(data)
+    if len(text) > BUF_DISPLAY_MAX:
+        return text[:BUF_DISPLAY_MAX - 3] + "..."
+    return text
+
+
+def raw_text(data: bytes) -> str:
+    """Strings print as they are (no escaping), like sysdig's evt.args."""
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def path_text(data: bytes) -> str:
+    """Paths print with every byte outside printable ASCII dropped."""
+    return data.decode("latin-1").translate(_DROP)
+
+
+_DROP = {i: None for i in range(256) if not (32 <= i < 127)}
 
 
 def render_sockaddr(sa: SockAddr) -> str:
@@ -205,7 +262,10 @@ def render_sockaddr(sa: SockAddr) -> str:
 
 def render_socktuple(st: SockTuple) -> str:
     if st.family in (AF_INET, AF_INET6):
-        return f"{render_ip(st.saddr)}:{st.sport}->{render_ip(st.daddr)}:{st.dport}"
+        s, d = st.saddr, st.daddr
+        if s.startswith(_V4_MAPPED) and d.startswith(_V4_MAPPED):
+            s, d = s[12:], d[12:]  # libsinsp shows IPv4-mapped tuples as IPv4
+        return f"{render_ip(s)}:{st.sport}->{render_ip(d)}:{st.dport}"
     if st.family == AF_UNIX:
         return f"{st.sptr:x}->{st.dptr:x} {printable(st.path)}"
     return "NULL"
@@ -215,33 +275,38 @@ Note = Callable[[int], str | None]
 
 
 def render(p: ParamInfo, raw: bytes | None, fd_note: Note | None = None,
-           pid_note: Note | None = None) -> str:
-    """One parameter's text in `%evt.args` style."""
+           pid_note: Note | None = None, fd_char: Note | None = None,
+           uid_note: Note | None = None, gid_note: Note | None = None) -> str:
+    """One parameter's text in `%evt.args` style.  The hooks give the state
+    decorations: an fd's `(<f>/path)`, a pid's `(comm)`, an fd's type
+    character in fd lists, user and group names."""
     ptype = p.type
     if raw is None or not raw:
-        return "NULL" if ptype in (t.PT_BYTEBUF, t.PT_SOCKTUPLE, t.PT_FDLIST, t.PT_DYN,
+        if ptype == t.PT_BYTEBUF:
+            return ""
+        return "NULL" if ptype in (t.PT_SOCKTUPLE, t.PT_FDLIST, t.PT_DYN,
                                    t.PT_SOCKADDR) else "<NA>"
     value = decode(p, raw)
     if value is None:
         return "<NA>"
+    if ptype == t.PT_CHARBUF:
+        return raw_text(value)  # type: ignore[arg-type]
     if ptype in _STRINGS:
-        return printable(value)  # type: ignore[arg-type]
+        return path_text(value)  # type: ignore[arg-type]
     if ptype == t.PT_BYTEBUF or ptype == t.PT_CHARBUFARRAY:
-        return printable(value)  # type: ignore[arg-type]
+        return render_buffer(value)  # type: ignore[arg-type]
     if ptype == t.PT_ERRNO:
         return render_errno(value)  # type: ignore[arg-type]
     if ptype in (t.PT_FD, t.PT_FD32):
         if value < 0:  # type: ignore[operator]
-            return render_errno(value)  # type: ignore[arg-type]
+            return render_fd(value)  # type: ignore[arg-type]
         note = fd_note(value) if fd_note else None  # type: ignore[arg-type]
         return f"{value}{note}" if note else str(value)
     if ptype in (t.PT_PID, t.PT_PID32):
-        if value < 0:  # type: ignore[operator]
-            return render_errno(value)  # type: ignore[arg-type]
         note = pid_note(value) if pid_note else None  # type: ignore[arg-type]
         return f"{value}{note}" if note else str(value)
     if ptype in _FLAGS:
-        return render_flags(value, p.flag_table)  # type: ignore[arg-type]
+        return render_flags(value, p.flag_table, p.fmt)  # type: ignore[arg-type]
     if ptype == t.PT_SIGTYPE:
         name = SIGNAL_NAMES.get(value)  # type: ignore[arg-type]
         return f"{value}({name})" if name else str(value)
@@ -250,17 +315,24 @@ def render(p: ParamInfo, raw: bytes | None, fd_note: Note | None = None,
     if ptype == t.PT_SOCKTUPLE:
         return render_socktuple(value)  # type: ignore[arg-type]
     if ptype == t.PT_FDLIST:
-        return " ".join(f"{fd}:{fl}" for fd, fl in value)  # type: ignore[union-attr]
+        # fd (as unsigned), its type character ('?' when unknown), flags in hex
+        return " ".join(f"{fd & 0xFFFFFFFFFFFFFFFF}:{(fd_char(fd) if fd_char else None) or '?'}"
+                        f"{fl:x}" for fd, fl in value)  # type: ignore[union-attr]
     if ptype == t.PT_DYN:
         sel, inner = value  # type: ignore[misc]
         alts = p.info if isinstance(p.info, tuple) else ()
         if sel < len(alts):
-            return render(alts[sel], raw[1:], fd_note, pid_note)
+            return render(alts[sel], raw[1:], fd_note, pid_note, fd_char, uid_note, gid_note)
         return printable(inner)
     if ptype in (t.PT_IPV4ADDR, t.PT_IPV6ADDR):
         return render_ip(value)  # type: ignore[arg-type]
     if ptype == t.PT_UID or ptype == t.PT_GID:
-        return str(value)
+        hook = uid_note if ptype == t.PT_UID else gid_note
+        return render_id(value, hook(value) if hook else None)  # type: ignore[arg-type]
+    if ptype == t.PT_RELTIME:
+        return render_reltime(value)  # type: ignore[arg-type]
+    if ptype == t.PT_SIGSET:
+        return render_sigset(value)  # type: ignore[arg-type]
     if ptype == t.PT_DOUBLE:
         return f"{value:.2f}"
     if isinstance(value, int):

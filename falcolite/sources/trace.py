@@ -75,7 +75,7 @@ class TraceSource:
 
     def close(self) -> None:
         if self._r is not None:
-            lib.fl_close(ffi.gc(self._r, None))
+            ffi.release(self._r)  # runs fl_close now
             self._r = None
 
     def __enter__(self) -> TraceSource:

@@ -1,0 +1,47 @@
+# falcolite developer targets.
+
+# make predefines CC=cc, so a plain `CC ?= gcc` would never apply; the origin
+# test makes gcc the default while `make CC=clang ...` still wins.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+CC ?= gcc
+PYTHON ?= python3
+SHARED ?= ../shared
+OUT := build/out
+
+# ---------------------------------------------------------------- ctest
+# Robustness tests of the C capture reader under ASan + UBSan: truncations
+# and bit flips of every capture in $(SHARED)/traces and traces/.
+
+FUZZ_BIN := $(OUT)/fuzz_reader
+FUZZ_TABLES := $(OUT)/reader_tables.bin
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -Icdriver
+CTEST_TRACES := $(wildcard $(SHARED)/traces/*.scap) $(wildcard traces/*.scap)
+
+.PHONY: ctest
+ctest: $(FUZZ_BIN) $(FUZZ_TABLES)
+	@if [ ! -d "$(SHARED)/traces" ]; then \
+		echo "ctest: $(SHARED)/traces not found, skipping the shared captures (set SHARED=...)"; \
+	fi
+	@if [ -z "$(strip $(CTEST_TRACES))" ]; then \
+		echo "ctest: no captures to test, nothing to do"; \
+	else \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(FUZZ_BIN) -T $(FUZZ_TABLES) $(CTEST_TRACES); \
+	fi
+
+$(FUZZ_BIN): cdriver/tests/fuzz_reader.c cdriver/scap_reader.c cdriver/scap_reader.h
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_CFLAGS) -o $@ cdriver/tests/fuzz_reader.c cdriver/scap_reader.c -lz
+
+# The per-type parameter counts and large-payload flags, as fl_open takes
+# them: "FLRT", u32 ntypes, nparams[ntypes], large[ntypes].
+$(FUZZ_TABLES): falcolite/events/table.py falcolite/events/table_data.py
+	@mkdir -p $(@D)
+	PYTHONPATH=. $(PYTHON) -c 'import struct, sys; \
+	from falcolite.events.table import reader_arrays, EVENT_MAX; \
+	n, l = reader_arrays(); assert len(n) == len(l) == EVENT_MAX; \
+	sys.stdout.buffer.write(b"FLRT" + struct.pack("<I", EVENT_MAX) + n + l)' > $@.tmp
+	mv $@.tmp $@
