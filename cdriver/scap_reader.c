@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -49,6 +51,7 @@
 #define OUT_MIN (1u << 20)
 #define V1_HDR 22u
 #define V2_HDR 26u
+#define INPLACE_SPAN (4u << 20) /* an in-place batch spans at most this much of the file */
 #define TYPE_NOTIFICATION 280u
 #define TYPE_INFRA 286u
 
@@ -70,6 +73,8 @@ struct fl_reader {
 	uint8_t *in; /* compressed input chunk */
 
 	uint8_t *buf; /* window over the decompressed stream */
+	uint8_t *map; /* a regular file is mapped whole: the window, or the inflater's input */
+	size_t map_len, map_in_off;
 	size_t cap, pos, end;
 	uint64_t off; /* stream offset of buf[pos] */
 
@@ -84,7 +89,10 @@ struct fl_reader {
 	struct vec threads, fds, users, ifaces;
 	struct arena_chunk *arena;
 
-	/* batch output */
+	/* batch output: v2 events of a mapped plain file are handed out in
+	 * place (zero copy, batch_base..batch_end); others are copied to out */
+	bool batch_inplace;
+	const uint8_t *batch_base, *batch_end;
 	uint8_t *out;
 	size_t out_cap, out_len;
 	uint32_t bcap;
@@ -131,6 +139,30 @@ static uint64_t rd64(const uint8_t *p)
 
 enum { FILL_OK = 0, FILL_SHORT = 1 };
 
+/* Give the inflater its next input chunk: from the mapping, or read(). */
+static int read_input(fl_reader *r, char *err)
+{
+	if (r->map) {
+		size_t left = r->map_len - r->map_in_off;
+		size_t n = left < IN_CHUNK ? left : IN_CHUNK;
+		r->z.next_in = r->map + r->map_in_off;
+		r->z.avail_in = (uInt)n;
+		r->map_in_off += n;
+		r->in_eof = r->map_in_off == r->map_len;
+		return FL_OK;
+	}
+	ssize_t n;
+	do
+		n = read(r->fd, r->in, IN_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return fail(err, "read error: %s", strerror(errno));
+	r->in_eof = n == 0;
+	r->z.next_in = r->in;
+	r->z.avail_in = (uInt)n;
+	return FL_OK;
+}
+
 /* Pull more bytes from the file or the inflater into buf[end..cap). */
 static int pull(fl_reader *r, char *err)
 {
@@ -152,18 +184,8 @@ static int pull(fl_reader *r, char *err)
 			r->eof = true;
 			return FL_OK;
 		}
-		if (r->z.avail_in == 0 && !r->in_eof) {
-			ssize_t n;
-			do
-				n = read(r->fd, r->in, IN_CHUNK);
-			while (n < 0 && errno == EINTR);
-			if (n < 0)
-				return fail(err, "read error: %s", strerror(errno));
-			if (n == 0)
-				r->in_eof = true;
-			r->z.next_in = r->in;
-			r->z.avail_in = (uInt)n;
-		}
+		if (r->z.avail_in == 0 && !r->in_eof && read_input(r, err) != FL_OK)
+			return FL_ERR;
 		uint64_t here = r->off + (r->end - r->pos);
 		if (r->z.avail_in == 0 && r->in_eof)
 			return fail(err, "truncated gzip stream: compressed data ends at offset %llu",
@@ -176,17 +198,8 @@ static int pull(fl_reader *r, char *err)
 		if (zr == Z_STREAM_END) {
 			/* Another gzip member may follow (concatenated captures);
 			 * anything else after a member is ignored, as zlib's gzread does. */
-			if (r->z.avail_in == 0 && !r->in_eof) {
-				ssize_t n;
-				do
-					n = read(r->fd, r->in, IN_CHUNK);
-				while (n < 0 && errno == EINTR);
-				if (n < 0)
-					return fail(err, "read error: %s", strerror(errno));
-				r->in_eof = n == 0;
-				r->z.next_in = r->in;
-				r->z.avail_in = (uInt)n;
-			}
+			if (r->z.avail_in == 0 && !r->in_eof && read_input(r, err) != FL_OK)
+				return FL_ERR;
 			if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f && r->z.next_in[1] == 0x8b)
 				inflateReset(&r->z);
 			else
@@ -864,7 +877,7 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 		nparams = (uint32_t)n;
 	} else {
 		nparams = rd32(ev + 22);
-		if (nparams > (len - hsz) / w)
+		if ((uint64_t)nparams * w > len - hsz)
 			return fail(err, "event at offset %llu (type %u): %u parameters do not fit in %u bytes",
 				    (unsigned long long)eoff, type, nparams, len);
 		uint64_t sum = hsz + (uint64_t)nparams * w;
@@ -879,6 +892,20 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 	if (r->interesting && !(r->interesting[type >> 3] & (1u << (type & 7)))) {
 		r->stats.n_filtered++;
 		return FL_OK;
+	}
+	bool inplace = r->map && !r->gzip && !v1;
+	if (count == 0)
+		r->batch_inplace = inplace;
+	else if (inplace != r->batch_inplace)
+		return 1; /* a batch is either all in place or all copied */
+	if (inplace) {
+		if (count == 0)
+			r->batch_base = ev;
+		else if ((size_t)(ev + len - r->batch_base) > INPLACE_SPAN)
+			return 1;
+		r->offsets[count] = (uint32_t)(ev - r->batch_base);
+		r->batch_end = ev + len;
+		goto record;
 	}
 	size_t outlen = (size_t)evlen - hsz + V2_HDR;
 	if (r->out_cap - r->out_len < outlen) {
@@ -896,13 +923,14 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 	memcpy(o + V2_HDR, ev + hsz, evlen - hsz);
 
 	r->offsets[count] = (uint32_t)r->out_len;
+	r->out_len += outlen;
+record:
 	r->types[count] = type;
 	r->cpus[count] = rd16(body);
 	r->dump_flags[count] = evf ? rd32(body + 2) : 0;
 	r->nums[count] = r->stats.n_events;
 	r->ts[count] = rd64(ev);
 	r->tids[count] = rd64(ev + 8);
-	r->out_len += outlen;
 	*appended = true;
 	return FL_OK;
 }
@@ -919,7 +947,7 @@ static int read_blocks(fl_reader *r, bool metadata_only, uint32_t max_events, ui
 	for (;;) {
 		if (*count >= max_events)
 			return STOP_BATCH_FULL;
-		int rc = fill(r, 8, err);
+		int rc = r->end - r->pos >= 8 ? FILL_OK : fill(r, 8, err);
 		if (rc == FL_ERR)
 			return FL_ERR;
 		uint64_t boff = r->off;
@@ -941,7 +969,7 @@ static int read_blocks(fl_reader *r, bool metadata_only, uint32_t max_events, ui
 			return STOP_EVENTS;
 		if (bt == BT_SHB && r->stats.n_blocks > 0 && !metadata_only)
 			return STOP_SECTION; /* caller starts the new section */
-		rc = fill(r, bl, err);
+		rc = r->end - r->pos >= bl ? FILL_OK : fill(r, bl, err);
 		if (rc == FL_ERR)
 			return FL_ERR;
 		if (rc == FILL_SHORT)
@@ -998,7 +1026,10 @@ void fl_close(fl_reader *r)
 	free(r->users.items);
 	free(r->ifaces.items);
 	free(r->in);
-	free(r->buf);
+	if (r->buf != r->map)
+		free(r->buf);
+	if (r->map)
+		munmap(r->map, r->map_len);
 	free(r->out);
 	free(r->offsets);
 	free(r->dump_flags);
@@ -1044,36 +1075,60 @@ int fl_open(const char *path, const uint8_t *nparams, const uint8_t *large, uint
 		fl_close(r);
 		return FL_ERR;
 	}
-	/* Sniff the gzip magic from the first chunk, without seeking, so that
-	 * pipes work too. */
-	r->in = malloc(IN_CHUNK);
-	if (!r->in) {
-		fl_close(r);
-		return fail(err, "out of memory");
-	}
-	size_t got = 0;
-	while (got < 2) {
-		ssize_t n = read(r->fd, r->in + got, IN_CHUNK - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fail(err, "cannot read %s: %s", path, strerror(errno));
-			fl_close(r);
-			return FL_ERR;
+	/* A regular file is mapped: no read() copies, and plain v2 events are
+	 * handed to the caller in place. */
+	struct stat st;
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size <= SIZE_MAX) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
+		if (m != MAP_FAILED) {
+			r->map = m;
+			r->map_len = (size_t)st.st_size;
+			posix_madvise(m, r->map_len, POSIX_MADV_SEQUENTIAL);
 		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
 	}
-	if (got >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
-		r->z.next_in = r->in;
-		r->z.avail_in = (uInt)got;
+	/* Otherwise (a pipe, say) the first chunk is read to sniff the gzip
+	 * magic, without seeking. */
+	const uint8_t *first = r->map;
+	size_t got = r->map_len;
+	if (!r->map) {
+		r->in = malloc(IN_CHUNK);
+		if (!r->in) {
+			fl_close(r);
+			return fail(err, "out of memory");
+		}
+		got = 0;
+		while (got < 2) {
+			ssize_t n = read(r->fd, r->in + got, IN_CHUNK - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				fail(err, "cannot read %s: %s", path, strerror(errno));
+				fl_close(r);
+				return FL_ERR;
+			}
+			if (n == 0)
+				break;
+			got += (size_t)n;
+		}
+		first = r->in;
+	}
+	if (got >= 2 && first[0] == 0x1f && first[1] == 0x8b) {
 		if (inflateInit2(&r->z, 15 + 16) != Z_OK) {
 			fl_close(r);
 			return fail(err, "cannot initialise zlib");
 		}
 		r->gzip = true;
 		r->stats.compressed = 1;
+		if (!r->map) {
+			r->z.next_in = r->in;
+			r->z.avail_in = (uInt)got;
+		}
+	} else if (r->map) {
+		free(r->buf);
+		r->buf = r->map;
+		r->cap = r->end = r->map_len;
+		r->eof = true;
 	} else {
 		memcpy(r->buf, r->in, got);
 		r->end = got;
@@ -1135,8 +1190,13 @@ int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *b, char *err)
 		memcpy(r->pending_err, err, FL_ERRLEN);
 		r->has_pending_err = true;
 	}
-	b->buf = r->out;
-	b->size = r->out_len;
+	if (count > 0 && r->batch_inplace) {
+		b->buf = r->batch_base;
+		b->size = (uint64_t)(r->batch_end - r->batch_base);
+	} else {
+		b->buf = r->out;
+		b->size = r->out_len;
+	}
 	b->count = count;
 	b->section = r->section;
 	b->offsets = r->offsets;

@@ -29,7 +29,9 @@
  *     event offsets[i] + len <= size with len >= 26 (v2 header), events do
  *     not overlap, types/ts/tids arrays agree with the header, type is inside
  *     the table, nparams (u32 at +22) parameter lengths (u16, or u32 when
- *     large[type]) fit with their sum inside len, nums increase;
+ *     large[type]) fit with their sum inside len, nums increase (by exactly
+ *     1 when no filter is set, and then stats.n_events at FL_EOF equals the
+ *     number of events returned);
  *   - the run ends in FL_EOF, or in FL_ERR with an accepted message.
  *
  * Accepted error messages (anything else is a violation):
@@ -325,7 +327,8 @@ static void touch_meta(const fl_reader *r)
 }
 
 /* Returns false when the batch is unusable (reading on would be unsafe). */
-static bool check_batch(const fl_batch *b, int rc, uint32_t max_events, uint64_t *last_num)
+static bool check_batch(const fl_batch *b, int rc, uint32_t max_events, bool filtered,
+			uint64_t *last_num)
 {
 	uint32_t max_eff = max_events ? max_events : 1;
 	if (b->count > max_eff) {
@@ -367,7 +370,8 @@ static bool check_batch(const fl_batch *b, int rc, uint32_t max_events, uint64_t
 		prev_end = off + len;
 		if (type != b->types[i] || ts != b->ts[i] || tid != b->tids[i])
 			violation("event %u: types/ts/tids arrays disagree with its header", i);
-		if (b->nums[i] <= *last_num)
+		/* without a filter every known-type event is returned: numbers run 1, 2, 3... */
+		if (filtered ? b->nums[i] <= *last_num : b->nums[i] != *last_num + 1)
 			violation("event %u: number %" PRIu64 " after %" PRIu64, i, b->nums[i], *last_num);
 		*last_num = b->nums[i];
 		if (type >= g_ntypes) {
@@ -478,7 +482,7 @@ static enum outcome run(uint32_t max_events, const uint8_t *filter, uint64_t bou
 			violation("fl_next_batch returned %d", rc);
 			break;
 		}
-		if (!check_batch(&b, rc, max_events, &last_num))
+		if (!check_batch(&b, rc, max_events, filter != NULL, &last_num))
 			break;
 		n += b.count;
 		if (b.section != section) {
@@ -500,6 +504,9 @@ static enum outcome run(uint32_t max_events, const uint8_t *filter, uint64_t bou
 	fl_get_stats(r, &st);
 	if (st.bytes > bound)
 		violation("stats.bytes %" PRIu64 " beyond the stream (%" PRIu64 " bytes)", st.bytes, bound);
+	if (out == OUT_EOF && !filter && (st.n_events != n || st.n_filtered != 0))
+		violation("read %" PRIu64 " events to FL_EOF, stats say n_events %" PRIu64
+			  ", n_filtered %" PRIu64, n, st.n_events, st.n_filtered);
 	g_checksum += st.n_events + st.n_blocks + st.bytes + st.n_filtered;
 	touch_meta(r);
 	fl_close(r);

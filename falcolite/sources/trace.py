@@ -3,7 +3,7 @@ reader (falcolite._cdriver)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .._cdriver import ffi, lib
@@ -31,13 +31,13 @@ class Batch:
 
     buf: bytes
     section: int
-    offsets: list[int]
-    types: list[int]
-    cpus: list[int]
-    dump_flags: list[int]
-    nums: list[int]
-    ts: list[int]
-    tids: list[int]
+    offsets: Sequence[int]
+    types: Sequence[int]
+    cpus: Sequence[int]
+    dump_flags: Sequence[int]
+    nums: Sequence[int]
+    ts: Sequence[int]
+    tids: Sequence[int]
 
     def __len__(self) -> int:
         return len(self.types)
@@ -47,6 +47,10 @@ class Batch:
         for i in range(len(self.types)):
             yield Event(buf, self.offsets[i], self.nums[i], self.ts[i], self.tids[i],
                         self.types[i], self.cpus[i], self.dump_flags[i])
+
+
+def _view(arr, n: int, size: int, code: str) -> memoryview:
+    return memoryview(ffi.buffer(arr, n * size)[:]).cast(code)
 
 
 def _bytes(s) -> bytes:  # an fl_bytes
@@ -115,11 +119,12 @@ class TraceSource:
             self.sections_seen += 1
             self.meta = self._load_meta()
         n = b.count
+        # one copy per array: ints are only made when Python looks at them
         return Batch(
             ffi.buffer(b.buf, b.size)[:], b.section,
-            ffi.unpack(b.offsets, n), ffi.unpack(b.types, n), ffi.unpack(b.cpus, n),
-            ffi.unpack(b.dump_flags, n), ffi.unpack(b.nums, n), ffi.unpack(b.ts, n),
-            ffi.unpack(b.tids, n),
+            _view(b.offsets, n, 4, "I"), _view(b.types, n, 2, "H"), _view(b.cpus, n, 2, "H"),
+            _view(b.dump_flags, n, 4, "I"), _view(b.nums, n, 8, "Q"), _view(b.ts, n, 8, "Q"),
+            _view(b.tids, n, 8, "Q"),
         )
 
     def batches(self) -> Iterator[Batch]:
