@@ -10,6 +10,51 @@ PYTHON ?= python3
 SHARED ?= ../shared
 OUT := build/out
 
+VENV ?= .venv
+VPY := $(VENV)/bin/python
+DEMO_CAPTURE := traces/demo-webshell.scap
+
+.PHONY: deps build-deps venv test pytest lint demo bench clean
+
+# ---------------------------------------------------------------- setup
+deps:
+	./scripts/install-deps.sh
+
+build-deps:
+	./scripts/install-deps.sh --build-only
+
+# The virtualenv with falcolite installed in place (the C extension is built
+# by the install; it is rebuilt when the C sources change).
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml setup.py cdriver/build_ffi.py $(wildcard cdriver/*.c cdriver/*.h)
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[test]'
+	touch $@
+
+# ---------------------------------------------------------------- use
+demo: build-deps venv
+	$(VENV)/bin/falcolite -e $(DEMO_CAPTURE) --list-events
+
+# ---------------------------------------------------------------- checks
+lint: venv
+	$(VENV)/bin/ruff check .
+
+pytest: venv
+	$(VENV)/bin/pytest -q
+
+test: deps venv
+	$(MAKE) lint
+	$(MAKE) pytest
+	$(MAKE) ctest
+
+bench: venv
+	$(VPY) bench/reader.py
+
+clean:
+	rm -rf $(OUT) $(VENV) falcolite/_cdriver*.so
+
 # ---------------------------------------------------------------- ctest
 # Robustness tests of the C capture reader under ASan + UBSan: truncations
 # and bit flips of every capture in $(SHARED)/traces and traces/.

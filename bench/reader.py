@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from capture import make_capture
-
 from falcolite._cdriver import ffi, lib
+
 from falcolite.events.table import EVENT_MAX, reader_arrays
 from falcolite.sources.trace import TraceSource
 

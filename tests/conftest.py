@@ -33,7 +33,7 @@ def all_traces() -> list:
 @pytest.fixture(scope="session")
 def crafted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The crafted every-event captures, in each event-block version and gzip."""
-    from crafted import write_crafted  # noqa: PLC0415
+    from crafted import write_crafted
 
     d = tmp_path_factory.mktemp("crafted")
     out = {}

@@ -8,7 +8,7 @@ from sysdig_compare import compare
 
 
 def check(path) -> None:
-    n_events, n_params, problems = compare(path)
+    n_events, _n_params, problems = compare(path)
     assert n_events > 0
     assert not problems, f"{len(problems)} differences, first ones:\n" + "\n".join(problems[:30])
 

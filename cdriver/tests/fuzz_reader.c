@@ -21,6 +21,10 @@
  *            ones pick them within the first 48 bytes of random blocks
  *            (block header, event header, parameter lengths), where the
  *            reader's validation lives.
+ * base, trunc and gztrunc run twice: once on a regular file (which the
+ * reader may mmap) and once through a FIFO fed by a child process (the
+ * reader's read() path); so does every fourth flip.  The summary's eof/err
+ * counts include both.
  *
  * Every run reads all batches, touching every event's header and every byte
  * within its declared length (and all metadata strings, after open and at
@@ -58,12 +62,17 @@
 #include "scap_reader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -78,7 +87,10 @@
 
 static uint8_t *g_nparams, *g_large;
 static uint32_t g_ntypes;
-static char g_tmp[4096];
+static char g_tmp[4096];  /* the input under test, as a regular file */
+static char g_fifo[4200]; /* ... and as a FIFO, for the read() path */
+static const char *g_path = ""; /* what the current case opens */
+static char g_last_err[FL_ERRLEN];
 static int g_tmp_fd = -1;
 static const char *g_file = "";
 static char g_case[128];
@@ -99,6 +111,8 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	if (g_tmp_fd >= 0)
 		unlink(g_tmp);
+	if (g_fifo[0])
+		unlink(g_fifo);
 	exit(2);
 }
 
@@ -404,6 +418,10 @@ static bool check_batch(const fl_batch *b, int rc, uint32_t max_events, bool fil
 static void check_err(const char *err, bool at_open, uint64_t bound)
 {
 	const char *nul = memchr(err, 0, FL_ERRLEN);
+	if (nul)
+		memcpy(g_last_err, err, (size_t)(nul - err) + 1);
+	else
+		snprintf(g_last_err, sizeof g_last_err, "(unterminated)");
 	if (!nul) {
 		violation("error message not NUL-terminated within FL_ERRLEN");
 		return;
@@ -425,8 +443,8 @@ static void check_err(const char *err, bool at_open, uint64_t bound)
 		return;
 	}
 	if (at_open && g_input_len == 0) {
-		char want[4200];
-		snprintf(want, sizeof want, "%s is empty", g_tmp);
+		char want[4300];
+		snprintf(want, sizeof want, "%s is empty", g_path);
 		if (strcmp(err, want) == 0)
 			return;
 	}
@@ -439,14 +457,15 @@ struct tally {
 	unsigned long eof, err;
 };
 
-/* Run the reader over the current temp file to its end. */
+/* Run the reader to the end over the current input, opened as g_path. */
 static enum outcome run(uint32_t max_events, const uint8_t *filter, uint64_t bound,
 			uint64_t *events)
 {
 	char err[FL_ERRLEN];
 	fl_reader *r = (fl_reader *)&r; /* must be overwritten */
 	memset(err, 'Z', sizeof err);
-	int rc = fl_open(g_tmp, g_nparams, g_large, g_ntypes, &r, err);
+	g_last_err[0] = 0;
+	int rc = fl_open(g_path, g_nparams, g_large, g_ntypes, &r, err);
 	if (rc != FL_OK) {
 		if (rc != FL_ERR)
 			violation("fl_open returned %d", rc);
@@ -518,18 +537,49 @@ static enum outcome run(uint32_t max_events, const uint8_t *filter, uint64_t bou
 static const uint32_t MAX_EVENTS[] = {1, 2, 5, 64, 1000, 4096, 0};
 #define N_MAX_EVENTS (sizeof MAX_EVENTS / sizeof MAX_EVENTS[0])
 
-/* One case: batch size and filter vary with its index, deterministically. */
-static enum outcome run_case(const char *kind, unsigned long idx, const uint8_t *data, size_t len,
-			     uint64_t bound, uint64_t *events)
+/* One case: batch size and filter vary with its index, deterministically.
+ * With via_pipe the reader gets the input through a FIFO fed by a child
+ * process (its read() path); otherwise as a regular file (which it may map). */
+static enum outcome run_case(const char *kind, unsigned long idx, bool via_pipe,
+			     const uint8_t *data, size_t len, uint64_t bound, uint64_t *events)
 {
-	snprintf(g_case, sizeof g_case, "%s-%lu", kind, idx);
+	snprintf(g_case, sizeof g_case, "%s%s-%lu", via_pipe ? "pipe-" : "", kind, idx);
 	write_input(data, len);
 	uint8_t filter[1024];
 	bool use_filter = idx % 5 == 4 && (g_ntypes + 7) / 8 <= sizeof filter;
 	if (use_filter)
 		for (size_t i = 0; i < sizeof filter; i++)
 			filter[i] = (uint8_t)(idx * 131 + i * 17 + (i >> 3));
-	return run(MAX_EVENTS[idx % N_MAX_EVENTS], use_filter ? filter : NULL, bound, events);
+	const uint8_t *flt = use_filter ? filter : NULL;
+	uint32_t max_events = MAX_EVENTS[idx % N_MAX_EVENTS];
+	if (!via_pipe) {
+		g_path = g_tmp;
+		return run(max_events, flt, bound, events);
+	}
+	g_path = g_fifo;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL); /* the reader may stop early */
+		int fd = open(g_fifo, O_WRONLY);
+		for (size_t done = 0; fd >= 0 && done < len;) {
+			ssize_t w = write(fd, data + done, len - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+		_exit(0);
+	}
+	enum outcome o = run(max_events, flt, bound, events);
+	/* the reader is closed: a writer still blocked (in open, say) is done */
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return o;
 }
 
 /* ----------------------------------------------------------------- main */
@@ -607,26 +657,33 @@ static void test_file(const char *path, uint64_t seed, unsigned ntrunc, unsigned
 
 	/* the originals must read cleanly */
 	uint64_t events = 0;
-	if (run_case("base", 5, img, len, bound, &events) != OUT_EOF)
-		violation("the original image does not read to FL_EOF");
-	if (gz && run_case("gzbase", 5, file, flen, bound, NULL) != OUT_EOF)
-		violation("the original gzip file does not read to FL_EOF");
+	for (int p = 0; p < 2; p++) {
+		if (run_case("base", 5, p, img, len, bound, &events) != OUT_EOF)
+			violation("the original image does not read to FL_EOF: %s", g_last_err);
+		if (gz && run_case("gzbase", 5, p, file, flen, bound, NULL) != OUT_EOF)
+			violation("the original gzip file does not read to FL_EOF: %s", g_last_err);
+	}
 
 	struct tally tr = {0, 0}, gt = {0, 0}, fl = {0, 0};
 	for (unsigned k = 0; k < ntrunc; k++) {
 		size_t cut = ntrunc > 1 ? (size_t)((uint64_t)len * k / (ntrunc - 1)) : len;
-		enum outcome o = run_case("trunc", k, img, cut, bound, NULL);
-		tally(&tr, o);
-		if (o == OUT_EOF && !is_boundary(&blk, cut))
-			violation("prefix of %zu bytes (mid-block) read to FL_EOF", cut);
+		for (int p = 0; p < 2; p++) {
+			enum outcome o = run_case("trunc", k, p, img, cut, bound, NULL);
+			tally(&tr, o);
+			if (o == OUT_EOF && !is_boundary(&blk, cut))
+				violation("prefix of %zu bytes (mid-block) read to FL_EOF", cut);
+		}
 	}
 	if (gz) {
 		for (unsigned k = 0; k < ntrunc; k++) {
 			size_t cut = ntrunc > 1 ? (size_t)((uint64_t)flen * k / (ntrunc - 1)) : flen;
-			enum outcome o = run_case("gztrunc", k, file, cut, bound, NULL);
-			tally(&gt, o);
-			if (o == OUT_EOF && cut < gz_used)
-				violation("gzip prefix of %zu of %zu bytes read to FL_EOF", cut, gz_used);
+			for (int p = 0; p < 2; p++) {
+				enum outcome o = run_case("gztrunc", k, p, file, cut, bound, NULL);
+				tally(&gt, o);
+				if (o == OUT_EOF && cut < gz_used)
+					violation("gzip prefix of %zu of %zu bytes read to FL_EOF", cut,
+						  gz_used);
+			}
 		}
 	}
 	for (unsigned k = 0; k < nflips && len > 0; k++) {
@@ -644,7 +701,7 @@ static void test_file(const char *path, uint64_t seed, unsigned ntrunc, unsigned
 			}
 			mut[pos] ^= (uint8_t)(1u << below(8));
 		}
-		tally(&fl, run_case("flip", k, mut, len, bound, NULL));
+		tally(&fl, run_case("flip", k, k % 4 == 2, mut, len, bound, NULL));
 	}
 
 	const char *base_name = strrchr(path, '/');
@@ -703,6 +760,11 @@ int main(int argc, char **argv)
 	g_tmp_fd = mkstemp(g_tmp);
 	if (g_tmp_fd < 0)
 		die("mkstemp %s: %s", g_tmp, strerror(errno));
+	snprintf(g_fifo, sizeof g_fifo, "%s.fifo", g_tmp);
+	if (mkfifo(g_fifo, 0600) != 0) {
+		g_fifo[0] = 0;
+		die("mkfifo: %s", strerror(errno));
+	}
 #ifdef HAVE_DEATH_CALLBACK
 	__sanitizer_set_death_callback(on_death);
 #endif
@@ -714,6 +776,7 @@ int main(int argc, char **argv)
 		test_file(argv[i], seed, ntrunc, nflips);
 	close(g_tmp_fd);
 	unlink(g_tmp);
+	unlink(g_fifo);
 	free(g_nparams);
 	free(g_large);
 	printf("fuzz_reader: %d file(s), %lu violation(s), %.1fs\n", argc - optind, g_violations,

@@ -68,7 +68,7 @@ def event_body(cpu: int, event: bytes, dump_flags: int | None, v1: bool) -> byte
     """An event block body: cpu, optional EVF flags, then the event (turned
     into the v1 header, which lacks nparams, when asked)."""
     if v1:
-        ts, tid, length, etype, nparams = struct.unpack_from("<QQIHI", event)
+        ts, tid, length, etype, _nparams = struct.unpack_from("<QQIHI", event)
         extra = b""
         if etype in V1_OVERSTATED:
             extra = b"\0" * 3  # what the old writers did, and readers expect
@@ -113,7 +113,7 @@ def encode_param(p: ParamInfo, value: object) -> bytes:
 
 
 def sockaddr_inet(ip: str, port: int) -> bytes:
-    import ipaddress  # noqa: PLC0415 - only test tooling needs addresses
+    import ipaddress
 
     addr = ipaddress.ip_address(ip)
     fam = 2 if addr.version == 4 else 10
@@ -125,7 +125,7 @@ def sockaddr_unix(path: bytes) -> bytes:
 
 
 def socktuple_inet(sip: str, sport: int, dip: str, dport: int) -> bytes:
-    import ipaddress  # noqa: PLC0415
+    import ipaddress
 
     s, d = ipaddress.ip_address(sip), ipaddress.ip_address(dip)
     fam = 2 if s.version == 4 else 10
@@ -206,7 +206,7 @@ class ScapWriter:
     def __init__(self, dest: str | BinaryIO, compress: bool = False, event_version: int = 2,
                  pl_version: int = 9, list_version: int = 2, new_pl_tail: bool = False,
                  minor: int = 2) -> None:
-        raw: BinaryIO = open(dest, "wb") if isinstance(dest, str) else dest  # noqa: SIM115
+        raw: BinaryIO = open(dest, "wb") if isinstance(dest, str) else dest
         self._own = isinstance(dest, str)
         self._raw = raw
         self._out: BinaryIO = gzip.GzipFile(fileobj=raw, mode="wb") if compress else raw

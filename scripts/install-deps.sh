@@ -1,0 +1,19 @@
+#!/bin/sh
+# Debian packages falcolite's build and tests need; installs only what is
+# missing (through sudo when not root).  Used by `make` and by CI.
+#   build: gcc, make, zlib1g-dev, python3-dev, python3-venv
+#   tests: sysdig (the differential oracle), rsyslog (syslog tests)
+set -eu
+PKGS="gcc make zlib1g-dev python3-dev python3-venv sysdig rsyslog"
+[ "${1:-}" = "--build-only" ] && PKGS="gcc make zlib1g-dev python3-dev python3-venv"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing:$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
