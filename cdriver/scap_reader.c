@@ -156,10 +156,40 @@ static int read_input(fl_reader *r, char *err)
 		n = read(r->fd, r->in, IN_CHUNK);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return fail(err, "read error: %s", strerror(errno));
+		return fail(err, "read error at compressed offset %llu: %s",
+			    (unsigned long long)r->z.total_in, strerror(errno));
 	r->in_eof = n == 0;
 	r->z.next_in = r->in;
 	r->z.avail_in = (uInt)n;
+	return FL_OK;
+}
+
+/* Make sure at least 2 input bytes are pending (a gzip magic) when the
+ * file has them, keeping the byte that may already be pending. */
+static int top_up_input(fl_reader *r, char *err)
+{
+	if (r->z.avail_in == 0)
+		return read_input(r, err);
+	if (r->map) { /* the mapping is contiguous: just extend the window */
+		size_t n = r->map_len - r->map_in_off < IN_CHUNK ? r->map_len - r->map_in_off
+								 : IN_CHUNK;
+		r->z.avail_in += (uInt)n;
+		r->map_in_off += n;
+		r->in_eof = r->map_in_off == r->map_len;
+		return FL_OK;
+	}
+	uint8_t keep = r->z.next_in[0];
+	r->in[0] = keep;
+	ssize_t n;
+	do
+		n = read(r->fd, r->in + 1, IN_CHUNK - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return fail(err, "read error at compressed offset %llu: %s",
+			    (unsigned long long)r->z.total_in, strerror(errno));
+	r->in_eof = n == 0;
+	r->z.next_in = r->in;
+	r->z.avail_in = (uInt)n + 1;
 	return FL_OK;
 }
 
@@ -198,7 +228,7 @@ static int pull(fl_reader *r, char *err)
 		if (zr == Z_STREAM_END) {
 			/* Another gzip member may follow (concatenated captures);
 			 * anything else after a member is ignored, as zlib's gzread does. */
-			if (r->z.avail_in == 0 && !r->in_eof && read_input(r, err) != FL_OK)
+			if (r->z.avail_in < 2 && !r->in_eof && top_up_input(r, err) != FL_OK)
 				return FL_ERR;
 			if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f && r->z.next_in[1] == 0x8b)
 				inflateReset(&r->z);
@@ -888,8 +918,8 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 			return fail(err, "event at offset %llu (type %u): parameters run past the event "
 				    "length %u", (unsigned long long)eoff, type, len);
 	}
-	r->stats.n_events++;
 	if (r->interesting && !(r->interesting[type >> 3] & (1u << (type & 7)))) {
+		r->stats.n_events++;
 		r->stats.n_filtered++;
 		return FL_OK;
 	}
@@ -925,6 +955,9 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 	r->offsets[count] = (uint32_t)r->out_len;
 	r->out_len += outlen;
 record:
+	/* counted only once the event is taken: a block that must wait for the
+	 * next batch is read again */
+	r->stats.n_events++;
 	r->types[count] = type;
 	r->cpus[count] = rd16(body);
 	r->dump_flags[count] = evf ? rd32(body + 2) : 0;

@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
@@ -367,3 +368,65 @@ def test_cli_error_exit_code(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "offset" in proc.stderr and "truncated" in proc.stderr
     assert proc.stdout.count("close") == 5
+
+
+# ------------------------------------------------ regressions found by fuzzing
+
+def _big_events(path: Path, n: int, size: int, compress: bool = False) -> None:
+    with ScapWriter(str(path), compress=compress) as w:
+        w.write_header()
+        for i in range(n):
+            w.write_event(2, 1000 + i, 42, [bytes([i % 251]) * size])
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_event_waiting_for_next_batch_is_counted_once(tmp_path: Path, compress: bool) -> None:
+    """80 events of 60 KB overflow the batch buffer (copied, gzip) or the
+    in-place span (plain): numbering stays 1..80 and the count exact."""
+    p = tmp_path / "big.scap"
+    _big_events(p, 80, 60000, compress)
+    src = TraceSource(str(p))
+    nums = [e.num for e in src.events()]
+    assert nums == list(range(1, 81))
+    assert src.stats()["n_events"] == 80
+
+
+def _gzip_stored(data: bytes) -> bytes:
+    c = zlib.compressobj(0, zlib.DEFLATED, 31)
+    return c.compress(data) + c.flush()
+
+
+@pytest.mark.parametrize("through_pipe", [False, True])
+def test_gzip_member_ending_one_byte_before_input_chunk(tmp_path: Path,
+                                                        through_pipe: bool) -> None:
+    """The reader takes compressed input in 256 KiB chunks; a member ending
+    1 byte short of a chunk must not hide the next member."""
+    plain = tmp_path / "p.scap"
+    with ScapWriter(str(plain)) as w:
+        w.write_header()
+        for i in range(400):
+            w.write_event(2, 2000 + i, 7, [bytes([i % 256]) * 1000])
+    data = plain.read_bytes()
+    chunk = 256 << 10
+    lo, hi = 0, len(data)
+    while lo < hi:  # the split whose stored first member is chunk - 1 bytes
+        mid = (lo + hi) // 2
+        if len(_gzip_stored(data[:mid])) < chunk - 1:
+            lo = mid + 1
+        else:
+            hi = mid
+    first = _gzip_stored(data[:lo])
+    assert len(first) == chunk - 1
+    gz = tmp_path / "edge.scap.gz"
+    gz.write_bytes(first + gzip.compress(data[lo:]))
+    target = gz
+    if through_pipe:
+        target = tmp_path / "fifo"
+        os.mkfifo(target)
+        blob = gz.read_bytes()
+        feeder = threading.Thread(target=lambda: Path(target).write_bytes(blob))
+        feeder.start()
+    evs = read_all(target)[0]
+    if through_pipe:
+        feeder.join()
+    assert len(evs) == 400

@@ -119,8 +119,12 @@ static void die(const char *fmt, ...)
 #ifdef HAVE_DEATH_CALLBACK
 static void on_death(void)
 {
-	fprintf(stderr, "fuzz_reader: sanitizer error while running %s case %s; "
-		"its input is left in %s\n", g_file, g_case, g_tmp);
+	if (g_case[0])
+		fprintf(stderr, "fuzz_reader: sanitizer error while running %s case %s; "
+			"its input is left in %s\n", g_file, g_case, g_tmp);
+	else
+		fprintf(stderr, "fuzz_reader: sanitizer error at exit (a leak report covers "
+			"every case run)\n");
 }
 #endif
 
@@ -777,6 +781,7 @@ int main(int argc, char **argv)
 	close(g_tmp_fd);
 	unlink(g_tmp);
 	unlink(g_fifo);
+	g_case[0] = 0; /* LeakSanitizer reports after main returns */
 	free(g_nparams);
 	free(g_large);
 	printf("fuzz_reader: %d file(s), %lu violation(s), %.1fs\n", argc - optind, g_violations,
