@@ -19,7 +19,9 @@ class Event:
     Event stays valid after its batch is gone.
     """
 
-    __slots__ = ("_spans", "buf", "cpu", "dump_flags", "num", "off", "tid", "ts", "type")
+    # thread, fdinfo, fdnum and enter are attached by the state tracker
+    __slots__ = ("_spans", "buf", "cpu", "dump_flags", "enter", "fdinfo", "fdnum", "num", "off",
+                 "thread", "tid", "ts", "type")
 
     def __init__(self, buf: bytes, off: int, num: int, ts: int, tid: int, etype: int,
                  cpu: int = 0, dump_flags: int = 0) -> None:
@@ -32,6 +34,10 @@ class Event:
         self.cpu = cpu
         self.dump_flags = dump_flags
         self._spans: list[tuple[int, int]] | None = None
+        self.thread = None
+        self.fdinfo = None
+        self.fdnum: int | None = None
+        self.enter: Event | None = None
 
     @property
     def info(self) -> EventInfo:

@@ -116,3 +116,7 @@ def reader_arrays() -> tuple[bytes, bytes]:
     nparams = bytes(min(n, 255) for n in NPARAMS_2022)
     large = bytes(1 if e.large else 0 for e in EVENTS)
     return nparams, large
+
+# PARAM_INDEX[code][name] -> position of that parameter in the event
+PARAM_INDEX: tuple[dict[str, int], ...] = tuple(
+    {p.name: i for i, p in reversed(list(enumerate(e.params)))} for e in EVENTS)
