@@ -7,16 +7,12 @@ so two parses of equivalent text compare equal.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeAlias
 
 from .lexer import is_bare_field_arg, is_bare_value, is_number, quote
-
-
-def _presentation(default: object) -> object:
-    # Presentation-only attributes take no part in equality or hashing.
-    return field(default=default, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +21,7 @@ class Value:
 
     text: str
     kind: str
-    pos: int = _presentation(0)
+    pos: int = dataclasses.field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +31,13 @@ class BoolOp:
 
     op: str
     items: tuple[Node, ...]
-    pos: int = _presentation(0)
+    pos: int = dataclasses.field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
     item: Node
-    pos: int = _presentation(0)
+    pos: int = dataclasses.field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +54,14 @@ class Compare:
     op: str
     value: Value | None = None
     values: tuple[Value, ...] = ()
-    field_text: str = _presentation("")
-    pos: int = _presentation(0)
+    field_text: str = dataclasses.field(default="", compare=False)
+    pos: int = dataclasses.field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class MacroRef:
     name: str
-    pos: int = _presentation(0)
+    pos: int = dataclasses.field(default=0, compare=False)
 
 
 Node: TypeAlias = BoolOp | Not | Compare | MacroRef

@@ -46,8 +46,11 @@ _ESCAPES = {
     "'": "'", '"': '"', "\\": "\\",
     # Backslash-newline keeps the newline, as in Lua strings (F0.15's parser).
     "\n": "\n", "\r": "\n",
+    # Falco 0.31+ also reads `\/` as `/` and `\ ` as a lone backslash; current
+    # sandbox rules rely on the latter (`proc.args contains "\ "`).
+    "/": "/", " ": "\\",
 }
-_QUOTE_OUT = {v: "\\" + k for k, v in _ESCAPES.items() if k not in "\n\r'"}
+_QUOTE_OUT = {v: "\\" + k for k, v in _ESCAPES.items() if k not in "\n\r' /"}
 _PLAIN_RUN = {'"': re.compile(r'[^"\\]*'), "'": re.compile(r"[^'\\]*")}
 _NEEDS_QUOTING_RE = re.compile(r'[\\"\a\b\f\n\r\t\v]')
 
@@ -122,7 +125,7 @@ def number_text(s: str) -> str:
         value = float(int(s, 16)) if s[:2] in ("0x", "0X") else float(s)
     except OverflowError:
         value = float("inf")
-    return "%.14g" % value
+    return f"{value:.14g}"
 
 
 def token_at(text: str, pos: int) -> str:

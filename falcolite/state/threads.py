@@ -26,6 +26,11 @@ def split_nul(b: bytes) -> list[str]:
     return [text(x) for x in b.split(b"\0")]
 
 
+def split_env(b: bytes) -> list[str]:
+    """Environments drop empty entries (libsinsp's parsing)."""
+    return [x for x in split_nul(b) if x]
+
+
 class ThreadInfo:
     """A thread.  Threads of one process share their main thread's fd table
     (`fds` is the same dict object)."""
@@ -47,7 +52,7 @@ class ThreadInfo:
         self.exepath = ""
         self.args: list[str] = []
         self.env: list[str] = []
-        self.cwd = "/"
+        self.cwd = ""  # unknown until a clone or chdir says
         self.root = "/"
         self.uid = UID_NONE
         self.gid = UID_NONE
@@ -78,7 +83,7 @@ class ThreadInfo:
         t.exe = text(r.exe)
         t.exepath = text(r.exepath)
         t.args = split_nul(r.args)
-        t.env = split_nul(r.env)
+        t.env = split_env(r.env)
         t.cwd = with_slash(text(r.cwd))
         t.root = text(r.root) or "/"
         t.uid, t.gid, t.loginuid = r.uid, r.gid, r.loginuid
@@ -156,9 +161,5 @@ class ThreadTable:
         return t if t.tid == t.pid else self.threads.get(t.pid)
 
     def parent(self, t: ThreadInfo) -> ThreadInfo | None:
-        """The parent process (its main thread when known)."""
-        main = self.main_thread(t) or t
-        p = self.threads.get(main.ptid)
-        if p is None:
-            return None
-        return self.main_thread(p) or p
+        """The thread that created `t` (for a thread, the creating thread)."""
+        return self.threads.get(t.ptid)

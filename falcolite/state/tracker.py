@@ -38,7 +38,7 @@ from ..events.table import EVENTS, PARAM_INDEX
 from . import fdinfo as F
 from .containers import container_id
 from .fdinfo import FdInfo
-from .threads import NA, ThreadInfo, ThreadTable, split_nul, text, with_slash
+from .threads import NA, ThreadInfo, ThreadTable, split_env, split_nul, text, with_slash
 from .users import UserTable
 
 AT_FDCWD = -100
@@ -151,11 +151,14 @@ class StateTracker:
             self._remove_thread(self._deferred_exit)
             self._deferred_exit = None
         etype = e.type
+        info = EVENTS[etype]
         th = self.threads.get(e.tid)
         if th is None:
+            if info.flags & t.EF_SKIPPARSERESET:
+                e.thread = None  # meta events (procinfo, switch...) make no thread
+                return
             th = self.thread_for(e.tid)
         e.thread = th
-        info = EVENTS[etype]
         if etype & 1 == 0:  # enter
             th.last_enter = e
             e.enter = None
@@ -229,15 +232,15 @@ def on_clone_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
         return
     flags = st.arg(e, "flags") or 0
     if res == 0:  # the child's side: the event's thread is the new one
-        pid = st.arg(e, "pid")
-        ptid = st.arg(e, "ptid")
         child = th
-        if child.comm == NA or child.clone_ts == 0:
-            _fill_from_clone(st, e, child)
-            if isinstance(pid, int):
-                child.pid = pid
-            if isinstance(ptid, int):
-                child.ptid = ptid
+        fresh = child.clone_ts == 0
+        if fresh:  # else the parent's side made it, with the ids as libsinsp sets them
+            for name in ("pid", "ptid"):
+                v = st.arg(e, name)
+                if isinstance(v, int):
+                    setattr(child, name, v)
+        _fill_from_clone(st, e, child)
+        if fresh:
             parent = st.threads.get(child.ptid)
             _inherit_fds(st, child, parent, flags)  # type: ignore[arg-type]
             child.clone_ts = e.ts
@@ -248,8 +251,7 @@ def on_clone_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     child = ThreadInfo(res, res, th.pid)  # type: ignore[arg-type]
     _fill_from_clone(st, e, child)
     if flags & CLONE_THREAD:  # type: ignore[operator]
-        child.pid = th.pid
-        child.ptid = th.ptid
+        child.pid = th.pid  # a thread's parent is the thread that made it
     child.clone_ts = e.ts
     st.threads.add(child)
     _inherit_fds(st, child, th, flags)  # type: ignore[arg-type]
@@ -320,12 +322,13 @@ def on_execve_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
         th.comm = text(comm)
     elif isinstance(exe, bytes):
         th.comm = posixpath.basename(text(exe))
-    cwd = st.arg(e, "cwd")
-    if isinstance(cwd, bytes) and cwd:
-        th.cwd = with_slash(text(cwd))
+    for name in ("pid", "ptid"):
+        v = st.arg(e, name)
+        if isinstance(v, int):
+            setattr(th, name, v)
     env = st.arg(e, "env")
     if isinstance(env, bytes):
-        th.env = split_nul(env)
+        th.env = split_env(env)
     cg = st.arg(e, "cgroups")
     if isinstance(cg, bytes):
         th.cgroups = split_nul(cg)

@@ -1,0 +1,678 @@
+"""The field registry: every `%field` and condition field falcolite knows,
+with its type, argument syntax and extractor.
+
+An extractor takes an event (with the thread and fd the state tracker
+attached) and returns the field's value, or None when the field has no
+value for that event.  Values are Python ints, strs, bools or bytes (IP
+addresses); `display` turns them into the text sysdig prints, `json_value`
+into the typed JSON value of Falco's `output_fields`.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..events import table as t
+from ..events.event import Event
+from ..events.names import ERRNO_NAMES
+from ..events.params import SockAddr, SockTuple, decode, render, render_ip
+from ..events.table import EVENTS, PARAM_INDEX
+from ..events.table_data import SYSCALLS
+from ..state import fdinfo as F
+from ..state.threads import NA, UID_NONE, ThreadInfo
+
+Extractor = Callable[[Event], object]
+
+# field types: how values compare and print
+STRING, INT, UINT, BOOL, IPADDR, IPNET, PORT, RELTIME, ABSTIME, BYTES, L4PROTO = (
+    "string", "int64", "uint64", "bool", "ipaddr", "ipnet", "port", "reltime", "abstime",
+    "bytes", "l4proto")
+NUMERIC = frozenset((INT, UINT, PORT, RELTIME, ABSTIME))
+
+
+class FieldError(Exception):
+    """An unknown field or a bad field argument."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    name: str
+    type: str
+    desc: str
+    build: Callable[[FieldContext, str | None], Extractor]
+    arg: str = "none"  # none | required | optional | index
+    filter_only: bool = False
+    display: Callable[[object], str] | None = None
+
+
+class FieldContext:
+    """What extractors need besides the event: the state tables and the
+    capture's clock."""
+
+    def __init__(self, tracker, hostname: str = "") -> None:  # noqa: ANN001 - StateTracker
+        self.tracker = tracker
+        self.hostname = hostname or os.uname().nodename
+        self.first_ts: int | None = None
+        self.prev_ts: int | None = None
+
+
+REGISTRY: dict[str, FieldDef] = {}
+
+
+def field(name: str, ftype: str, desc: str, arg: str = "none", filter_only: bool = False,
+          display: Callable[[object], str] | None = None):
+    """Register a field whose extractor builder is the decorated function."""
+    def deco(build: Callable[[FieldContext, str | None], Extractor]):
+        REGISTRY[name] = FieldDef(name, ftype, desc, build, arg, filter_only, display)
+        return build
+    return deco
+
+
+def simple(name: str, ftype: str, desc: str, fn: Extractor, **kw: object) -> None:
+    """A field with no argument whose extractor needs no context."""
+    REGISTRY[name] = FieldDef(name, ftype, desc, lambda _ctx, _arg: fn, **kw)  # type: ignore[arg-type]
+
+
+def lookup(name: str) -> tuple[FieldDef, str | None]:
+    """The field for a name as written in a condition or format, with its
+    argument: `proc.aname[2]`, `evt.arg.flags`, `evt.arg[1]`."""
+    base, _, rest = name.partition("[")
+    if rest:
+        if not rest.endswith("]"):
+            raise FieldError(f"unknown field {name}")
+        fd = REGISTRY.get(base)
+        if fd is None or fd.arg == "none":
+            raise FieldError(f"unknown field {name}")
+        return fd, rest[:-1]
+    fd = REGISTRY.get(name)
+    if fd is not None:
+        if fd.arg == "required":
+            raise FieldError(f"field {name} requires an argument")
+        return fd, None
+    # dotted arguments: evt.arg.NAME, evt.rawarg.NAME
+    for prefix in ("evt.arg", "evt.rawarg", "evt.type.is"):
+        if name.startswith(prefix + "."):
+            return REGISTRY[prefix], name[len(prefix) + 1:]
+    raise FieldError(f"unknown field {name}")
+
+
+# ------------------------------------------------------------ display helpers
+
+def show(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, bytes):
+        return render_ip(value) if len(value) in (4, 16) else value.decode("latin-1")
+    return str(value)
+
+
+def local_time(ts: int) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts // 1_000_000_000)) + \
+        f".{ts % 1_000_000_000:09d}"
+
+
+def iso8601(ts: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts // 1_000_000_000)) + \
+        f".{ts % 1_000_000_000:09d}Z"
+
+
+def datetime_text(ts: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts // 1_000_000_000)) + \
+        f".{ts % 1_000_000_000:09d}"
+
+
+# ------------------------------------------------------------------ evt.*
+
+simple("evt.num", UINT, "event number", lambda e: e.num)
+simple("evt.time", ABSTIME, "event timestamp, local time with nanoseconds", lambda e: e.ts,
+       display=lambda v: local_time(v))  # type: ignore[arg-type]
+simple("evt.time.s", ABSTIME, "event timestamp, local time, seconds", lambda e: e.ts,
+       display=lambda v: local_time(v)[:8])  # type: ignore[arg-type,index]
+simple("evt.time.iso8601", ABSTIME, "event timestamp in ISO 8601, UTC", lambda e: e.ts,
+       display=lambda v: iso8601(v))  # type: ignore[arg-type]
+simple("evt.datetime", ABSTIME, "event date and time, local", lambda e: e.ts,
+       display=lambda v: datetime_text(v))  # type: ignore[arg-type]
+simple("evt.datetime.s", ABSTIME, "event date and time, local, seconds", lambda e: e.ts,
+       display=lambda v: datetime_text(v)[:19])  # type: ignore[arg-type,index]
+simple("evt.rawtime", ABSTIME, "event timestamp, ns since the epoch", lambda e: e.ts,
+       display=str)
+simple("evt.rawtime.s", UINT, "seconds part of the timestamp", lambda e: e.ts // 10**9)
+simple("evt.rawtime.ns", UINT, "nanoseconds part of the timestamp", lambda e: e.ts % 10**9)
+simple("evt.type", STRING, "event name (syscall name for generic events)",
+       lambda e: e.type_name())
+simple("evt.dir", STRING, "'>' for enter events, '<' for exit events",
+       lambda e: ">" if e.type & 1 == 0 else "<")
+simple("evt.cpu", INT, "CPU the event was captured on", lambda e: e.cpu)
+simple("evt.count", UINT, "1 for every event", lambda e: 1)
+
+
+def _syscall_type(e: Event) -> object:
+    info = EVENTS[e.type]
+    if info.flags & t.EF_SKIPPARSERESET or info.category & 0x180:  # meta, scheduler
+        return None
+    return e.type_name()
+
+
+simple("syscall.type", STRING, "system call name, for syscall events", _syscall_type)
+
+_CATEGORIES = {0: "unknown", 1: "other", 2: "file", 3: "net", 4: "IPC", 5: "memory",
+               6: "process", 7: "sleep", 8: "system", 9: "signal", 10: "user", 11: "time",
+               12: "processing", 32: "IO_read", 33: "IO_write", 34: "IO_other", 64: "wait",
+               128: "scheduler", 256: "internal"}
+
+
+_IO_CATEGORY = {F.FILE: "file", F.DIRECTORY: "file", F.IPV4: "net", F.IPV6: "net",
+                F.UNIX: "ipc", F.PIPE: "ipc", F.EVENT: "ipc", F.SIGNALFD: "signal",
+                F.EVENTPOLL: "wait", F.INOTIFY: "file", F.TIMERFD: "time"}
+
+
+def _category(e: Event) -> object:
+    cat = EVENTS[e.type].category & 0x1FF
+    if e.type in (t.GENERIC_E, t.GENERIC_X):
+        sc = e.param(0)
+        if isinstance(sc, int) and sc < len(SYSCALLS):
+            cat = SYSCALLS[sc][1] & 0x1FF
+    if cat in (32, 33, 34):  # I/O: what it reads or writes decides
+        fd = e.fdinfo
+        return _IO_CATEGORY.get(fd.kind, "unknown") if fd is not None else "unknown"
+    if cat == 256:
+        return "unknown"
+    return _CATEGORIES.get(cat, "unknown")
+
+
+simple("evt.category", STRING, "event category", _category)
+
+
+def _hooks(ctx: FieldContext, e: Event) -> dict:
+    th = e.thread
+    fds = th.fds if th is not None else {}
+    users = ctx.tracker.users
+
+    def fd_note(num: int) -> str | None:
+        fd = fds.get(num)
+        if fd is None:
+            return None
+        return f"(<{fd_typechar_str(fd)}>{fd.name})"
+
+    def pid_note(pid: int) -> str | None:
+        other = ctx.tracker.threads.get(pid)
+        return f"({other.comm})" if other is not None else None
+
+    def fd_char(num: int) -> str | None:
+        fd = fds.get(num)
+        return fd.typechar if fd is not None else None
+
+    def uid_note(uid: int) -> str:
+        return users.user_name(uid) or NA
+
+    def gid_note(gid: int) -> str:
+        return users.group_name(gid) or NA
+
+    return {"fd_note": fd_note, "pid_note": pid_note, "fd_char": fd_char,
+            "uid_note": uid_note, "gid_note": gid_note}
+
+
+def fd_typechar_str(fd: F.FdInfo) -> str:
+    """The `<4t>`-style prefix sysdig puts before an fd's name in evt.args:
+    the type letter, plus the L4 protocol letter for IP sockets."""
+    if fd.kind in (F.IPV4, F.IPV6) and fd.l4proto in (F.L4_TCP, F.L4_UDP):
+        return fd.typechar + ("t" if fd.l4proto == F.L4_TCP else "u")
+    return fd.typechar
+
+
+@field("evt.args", STRING, "all parameters as name=value text")
+def _evt_args(ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: e.args_text(**_hooks(ctx, e))
+
+
+def _param_index(e: Event, arg: str) -> int | None:
+    if arg.isdigit():
+        i = int(arg)
+        return i if i < e.nparams else None
+    i = PARAM_INDEX[e.type].get(arg)
+    return i if i is not None and i < e.nparams else None
+
+
+@field("evt.arg", STRING, "one parameter, rendered: evt.arg.NAME or evt.arg[N]", "required")
+def _evt_arg(ctx: FieldContext, arg: str | None) -> Extractor:
+    assert arg is not None
+
+    def get(e: Event) -> object:
+        if e.type in (t.GENERIC_E, t.GENERIC_X):
+            return None
+        i = _param_index(e, arg)
+        if i is None:
+            return None
+        p = EVENTS[e.type].params[i]
+        raw = e.raw(i)
+        if not raw and p.type not in (t.PT_BYTEBUF, t.PT_CHARBUF, t.PT_FSPATH):
+            return None
+        return render(p, raw, **_hooks(ctx, e))
+    return get
+
+
+@field("evt.rawarg", STRING, "one parameter's raw value: evt.rawarg.NAME", "required")
+def _evt_rawarg(_ctx: FieldContext, arg: str | None) -> Extractor:
+    assert arg is not None
+
+    def get(e: Event) -> object:
+        i = _param_index(e, arg)
+        if i is None:
+            return None
+        p = EVENTS[e.type].params[i]
+        v = decode(p, e.raw(i) or b"")
+        if isinstance(v, bytes):
+            return v.decode("utf-8", "surrogateescape")
+        if isinstance(v, (SockAddr, SockTuple)):
+            return render(p, e.raw(i))
+        return v
+    return get
+
+
+_ERR_TYPES = (t.PT_ERRNO, t.PT_FD, t.PT_PID)
+
+
+def _res(e: Event) -> int | None:
+    """The return value of an exit event: its first parameter when that is
+    an errno, fd or pid, or is named res."""
+    if e.type & 1 == 0 or e.nparams == 0:
+        return None
+    params = EVENTS[e.type].params
+    if not params or (params[0].type not in _ERR_TYPES and params[0].name != "res"):
+        return None
+    v = e.param(0)
+    return v if isinstance(v, int) else None
+
+
+def _evt_res(e: Event) -> object:
+    v = _res(e)
+    if v is None:
+        return None
+    if v >= 0 or EVENTS[e.type].params[0].type not in _ERR_TYPES:
+        return "SUCCESS"
+    return ERRNO_NAMES.get(-v, str(v))
+
+
+simple("evt.res", STRING, "SUCCESS, or the errno name of a failed call", _evt_res)
+simple("evt.rawres", INT, "the call's return value", _res)
+simple("evt.failed", BOOL, "the call returned an error",
+       lambda e: (r := _res(e)) is not None and r < 0)
+
+_OPEN_NAMES = frozenset(("open", "openat", "openat2", "creat", "open_by_handle_at"))
+
+
+def _open_flags(e: Event) -> int | None:
+    if e.type & 1 == 0 or EVENTS[e.type].name not in _OPEN_NAMES:
+        return None
+    if EVENTS[e.type].name == "creat":
+        return F.O_WRONLY | F.O_CREAT
+    fd = e.fdinfo
+    if fd is not None:
+        return fd.open_flags
+    i = PARAM_INDEX[e.type].get("flags")
+    v = e.param(i) if i is not None and i < e.nparams else None
+    return v if isinstance(v, int) else None
+
+
+simple("evt.is_open_read", BOOL, "an open for reading",
+       lambda e: bool((f := _open_flags(e)) and f & F.O_RDONLY))
+simple("evt.is_open_write", BOOL, "an open for writing",
+       lambda e: bool((f := _open_flags(e)) and f & F.O_WRONLY))
+simple("evt.is_open_exec", BOOL, "an open that creates an executable file",
+       lambda e: False)
+
+
+def _buffer(e: Event) -> object:
+    for name in ("data", "buf"):
+        i = PARAM_INDEX[e.type].get(name)
+        if i is not None and i < e.nparams and EVENTS[e.type].params[i].type == t.PT_BYTEBUF:
+            return e.raw(i)
+    return None
+
+
+simple("evt.buffer", BYTES, "the data buffer of I/O events", _buffer)
+simple("evt.buflen", UINT, "the length of the data buffer",
+       lambda e: len(b) if isinstance(b := _buffer(e), bytes) else None)
+
+
+@field("evt.hostname", STRING, "the host's name")
+def _hostname(ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: ctx.hostname
+
+
+@field("evt.latency", RELTIME, "exit time minus enter time, in ns")
+def _latency(_ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: e.ts - e.enter.ts if e.enter is not None else (0 if e.type & 1 else None)
+
+
+@field("evt.reltime", RELTIME, "ns since the first event")
+def _reltime(ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> int:
+        if ctx.first_ts is None:
+            ctx.first_ts = e.ts
+        return e.ts - ctx.first_ts
+    return get
+
+
+# ------------------------------------------------------------ proc/thread
+
+def th_attr(name: str, attr: str, ftype: str, desc: str, na_on: object = None) -> None:
+    def get(e: Event) -> object:
+        th = e.thread
+        if th is None:
+            return None
+        v = getattr(th, attr)
+        return None if v == na_on and na_on is not None else v
+    simple(name, ftype, desc, get)
+
+
+th_attr("proc.pid", "pid", INT, "process id")
+th_attr("thread.tid", "tid", INT, "thread id")
+th_attr("proc.name", "comm", STRING, "process name (the kernel's comm)")
+th_attr("proc.exe", "exe", STRING, "argv[0] of the process")
+th_attr("proc.tty", "tty", UINT, "controlling terminal")
+th_attr("proc.vpid", "vpid", INT, "pid in the process's pid namespace", -1)
+th_attr("thread.vtid", "vtid", INT, "tid in the thread's pid namespace", -1)
+th_attr("proc.sid", "sid", INT, "session id")
+th_attr("proc.vpgid", "vpgid", INT, "process group id in the pid namespace")
+th_attr("proc.fdlimit", "fdlimit", INT, "RLIMIT_NOFILE")
+th_attr("thread.cap_permitted", "cap_permitted", UINT, "permitted capabilities")
+th_attr("thread.cap_effective", "cap_effective", UINT, "effective capabilities")
+th_attr("thread.cap_inheritable", "cap_inheritable", UINT, "inheritable capabilities")
+simple("proc.exepath", STRING, "full path of the executable",
+       lambda e: e.thread.exepath if e.thread is not None else None)
+simple("proc.args", STRING, "arguments, joined by spaces",
+       lambda e: " ".join(e.thread.args) if e.thread is not None else None)
+simple("proc.env", STRING, "environment, joined by spaces",
+       lambda e: " ".join(e.thread.env) if e.thread is not None else None)
+simple("proc.cmdline", STRING, "name and arguments",
+       lambda e: e.thread.cmdline if e.thread is not None else None)
+simple("proc.exeline", STRING, "argv[0] and arguments (a space after argv[0] even without)",
+       lambda e: e.thread.exe + " " + " ".join(e.thread.args) if e.thread is not None
+       else None)
+
+
+@field("proc.cwd", STRING, "working directory (the process's)")
+def _cwd(ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> object:
+        th = e.thread
+        return None if th is None else (ctx.tracker.threads.main_thread(th) or th).cwd
+    return get
+
+
+simple("thread.ismain", BOOL, "the main thread of its process",
+       lambda e: e.thread.tid == e.thread.pid if e.thread is not None else None)
+simple("proc.is_exe_writable", BOOL, "the executable is writable by the process's user",
+       lambda e: e.thread.exe_writable if e.thread is not None else None)
+
+
+@field("proc.duration", RELTIME, "ns since the process started")
+def _duration(_ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: e.ts - e.thread.clone_ts if e.thread is not None and \
+        e.thread.clone_ts else None
+
+
+def _ancestor(ctx: FieldContext, th: ThreadInfo | None, n: int) -> ThreadInfo | None:
+    """The n-th ancestor process, walking main threads (n=0: the process)."""
+    threads = ctx.tracker.threads
+    cur = (threads.main_thread(th) or th) if th is not None else None
+    for _ in range(n):
+        if cur is None:
+            return None
+        cur = threads.get(cur.ptid)
+        if cur is not None:
+            cur = threads.main_thread(cur) or cur
+    return cur
+
+
+def parent_field(name: str, attr: Callable[[ThreadInfo], object], ftype: str,
+                 desc: str) -> None:
+    """Fields of the thread that created this one (for a thread of a
+    multithreaded process, the creating thread, as libsinsp has it)."""
+    def build(ctx: FieldContext, _arg: str | None) -> Extractor:
+        def get(e: Event) -> object:
+            th = e.thread
+            p = ctx.tracker.threads.get(th.ptid) if th is not None else None
+            return attr(p) if p is not None else None
+        return get
+    REGISTRY[name] = FieldDef(name, ftype, desc, build)
+
+
+@field("proc.ppid", INT, "parent process id")
+def _ppid(ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> object:
+        th = e.thread
+        if th is None:
+            return None
+        main = ctx.tracker.threads.main_thread(th) or th
+        return main.ptid
+    return get
+
+
+
+parent_field("proc.pname", lambda p: p.comm, STRING, "parent process name")
+parent_field("proc.pcmdline", lambda p: p.cmdline, STRING, "parent command line")
+parent_field("proc.pexe", lambda p: p.exe, STRING, "parent argv[0]")
+parent_field("proc.pexepath", lambda p: p.exepath, STRING, "parent executable path")
+
+
+def ancestor_field(name: str, attr: Callable[[ThreadInfo], object], ftype: str,
+                   desc: str) -> None:
+    """proc.aname[N] (N=0: the process itself) and, without index, any
+    ancestor from the parent up (filters only: handled by the compiler)."""
+    def build(ctx: FieldContext, arg: str | None) -> Extractor:
+        if arg is None or arg == "":
+            def every(e: Event) -> object:
+                out = []
+                p = _ancestor(ctx, e.thread, 1)
+                seen = 0
+                while p is not None and seen < 64:
+                    out.append(attr(p))
+                    p = ctx.tracker.threads.parent(p)
+                    seen += 1
+                return AnyOf(out)
+            return every
+        if not arg.isdigit():
+            raise FieldError(f"{name}: the index must be a number, not {arg!r}")
+        n = int(arg)
+
+        def get(e: Event) -> object:
+            p = _ancestor(ctx, e.thread, n)
+            return attr(p) if p is not None else None
+        return get
+    REGISTRY[name] = FieldDef(name, ftype, desc, build, "optional")
+
+
+class AnyOf(list):
+    """A multi-valued extraction: a comparison holds if it holds for any."""
+
+
+ancestor_field("proc.aname", lambda p: p.comm, STRING, "name of an ancestor")
+ancestor_field("proc.apid", lambda p: p.pid, INT, "pid of an ancestor")
+ancestor_field("proc.aexe", lambda p: p.exe, STRING, "argv[0] of an ancestor")
+ancestor_field("proc.aexepath", lambda p: p.exepath, STRING, "executable path of an ancestor")
+ancestor_field("proc.acmdline", lambda p: p.cmdline, STRING, "command line of an ancestor")
+
+
+@field("proc.nthreads", UINT, "threads of the process")
+def _nthreads(ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> object:
+        th = e.thread
+        return None if th is None else sum(1 for x in ctx.tracker.threads if x.pid == th.pid)
+    return get
+
+
+@field("proc.sname", STRING, "name of the session leader: the process whose pid is the "
+       "session id, or else the eldest ancestor in the same session")
+def _sname(ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> object:
+        th = e.thread
+        if th is None:
+            return None
+        leader = ctx.tracker.threads.get(th.sid)
+        if leader is not None:
+            return leader.comm
+        found = None
+        cur = _ancestor(ctx, th, 0)
+        for _ in range(64):
+            if cur is None or cur.sid != th.sid:
+                break
+            found = cur
+            cur = _ancestor(ctx, cur, 1)
+        return found.comm if found is not None else None
+    return get
+
+
+# ------------------------------------------------------------------- user
+
+@field("user.uid", UINT, "effective uid")
+def _uid(_ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: e.thread.uid if e.thread is not None else None
+
+
+@field("user.name", STRING, "user name")
+def _uname(ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> object:
+        th = e.thread
+        if th is None:
+            return None
+        return ctx.tracker.users.user_name(th.uid) or NA
+    return get
+
+
+@field("user.homedir", STRING, "home directory")
+def _homedir(ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: (ctx.tracker.users.home(e.thread.uid) or NA) if e.thread else None
+
+
+@field("user.shell", STRING, "login shell")
+def _shell(ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: (ctx.tracker.users.shell(e.thread.uid) or NA) if e.thread else None
+
+
+@field("user.loginuid", INT, "audit login uid (-1 when unset)")
+def _loginuid(_ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> object:
+        th = e.thread
+        if th is None:
+            return None
+        return -1 if th.loginuid == UID_NONE else th.loginuid
+    return get
+
+
+@field("user.loginname", STRING, "name of the login user")
+def _loginname(ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> object:
+        th = e.thread
+        if th is None:
+            return None
+        if th.loginuid == UID_NONE:
+            return NA
+        return ctx.tracker.users.user_name(th.loginuid) or NA
+    return get
+
+
+@field("group.gid", UINT, "effective gid")
+def _gid(_ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: e.thread.gid if e.thread is not None else None
+
+
+@field("group.name", STRING, "group name")
+def _gname(ctx: FieldContext, _arg: str | None) -> Extractor:
+    return lambda e: (ctx.tracker.users.group_name(e.thread.gid) or NA) if e.thread else None
+
+
+# -------------------------------------------------------------- container
+
+simple("container.id", STRING, "container id, 'host' outside containers",
+       lambda e: e.thread.container_id if e.thread is not None else None)
+simple("container.name", STRING, "container name, 'host' outside containers",
+       lambda e: "host" if e.thread is not None and e.thread.container_id == "host"
+       else None)
+for _name in ("container.image", "container.image.repository", "container.image.tag",
+              "container.image.id", "container.image.digest", "container.type",
+              "container.mounts"):
+    simple(_name, STRING, "container metadata (none for host processes)", lambda e: None)
+simple("container.privileged", BOOL, "the container is privileged", lambda e: None)
+for _name in ("container.mount", "container.mount.source", "container.mount.dest",
+              "container.mount.mode", "container.mount.rdwr",
+              "container.mount.propagation"):
+    REGISTRY[_name] = FieldDef(_name, STRING, "a container mount (none for host processes)",
+                               lambda _c, _a: lambda e: None, "required")
+
+
+# --------------------------------------------------------------------- fd
+
+def fd_field(name: str, ftype: str, desc: str, fn: Callable[[F.FdInfo], object],
+             filter_only: bool = False) -> None:
+    def get(e: Event) -> object:
+        fd = e.fdinfo
+        return fn(fd) if fd is not None else None
+    simple(name, ftype, desc, get, filter_only=filter_only)
+
+
+simple("fd.num", INT, "fd number of the event", lambda e: e.fdnum)
+fd_field("fd.type", STRING, "fd type: file, directory, ipv4, ipv6, unix, pipe, ...",
+         lambda f: f.type_name)
+fd_field("fd.typechar", STRING, "fd type as one letter", lambda f: f.typechar)
+fd_field("fd.name", STRING, "full name of the fd", lambda f: f.name)
+fd_field("fd.nameraw", STRING, "name of the fd as the event gave it", lambda f: f.name)
+
+
+def _directory(f: F.FdInfo) -> object:
+    if f.kind == F.DIRECTORY:
+        return f.name
+    if f.kind == F.FILE:
+        return posixpath.dirname(f.name) or None
+    return None
+
+
+fd_field("fd.directory", STRING, "directory part of a file's path", _directory)
+fd_field("fd.filename", STRING, "file name part of a file's path",
+         lambda f: posixpath.basename(f.name) if f.kind in (F.FILE, F.DIRECTORY) else None)
+
+
+def _ip(f: F.FdInfo, which: str) -> object:
+    if f.kind not in (F.IPV4, F.IPV6):
+        return None
+    v = getattr(f, which)
+    return v or None
+
+
+fd_field("fd.cip", IPADDR, "client IP", lambda f: None if f.is_server else _ip(f, "sip"))
+fd_field("fd.sip", IPADDR, "server IP", lambda f: _ip(f, "dip") if not f.is_server
+         else _ip(f, "sip"))
+fd_field("fd.cport", PORT, "client port",
+         lambda f: f.sport if f.kind in (F.IPV4, F.IPV6) and not f.is_server else None)
+fd_field("fd.sport", PORT, "server port",
+         lambda f: (f.sport if f.is_server else f.dport) if f.kind in (F.IPV4, F.IPV6)
+         else None)
+fd_field("fd.l4proto", STRING, "tcp, udp, icmp or raw",
+         lambda f: F.L4_NAMES.get(f.l4proto) if f.kind in (F.IPV4, F.IPV6) else None)
+fd_field("fd.sockfamily", STRING, "ip or unix",
+         lambda f: "ip" if f.kind in (F.IPV4, F.IPV6) else "unix" if f.kind == F.UNIX
+         else None)
+fd_field("fd.is_server", BOOL, "a server (listening or accepted) socket",
+         lambda f: f.is_server)
+fd_field("fd.connected", BOOL, "a connected socket", lambda f: f.connected)
+fd_field("fd.name_changed", BOOL, "this event changed the fd's name",
+         lambda f: f.name_changed)
+fd_field("fd.ino", UINT, "inode number", lambda f: f.ino or None)
+fd_field("fd.dev", UINT, "device number", lambda f: f.dev)
+fd_field("fd.ip", IPADDR, "client or server IP",
+         lambda f: AnyOf(x for x in (_ip(f, "sip"), _ip(f, "dip")) if x), filter_only=True)
+fd_field("fd.port", PORT, "client or server port",
+         lambda f: AnyOf((f.sport, f.dport)) if f.kind in (F.IPV4, F.IPV6) else None,
+         filter_only=True)
+fd_field("fd.net", IPNET, "client or server network",
+         lambda f: AnyOf(x for x in (_ip(f, "sip"), _ip(f, "dip")) if x), filter_only=True)
+fd_field("fd.cnet", IPNET, "client network",
+         lambda f: None if f.is_server else _ip(f, "sip"), filter_only=True)
+fd_field("fd.snet", IPNET, "server network",
+         lambda f: _ip(f, "dip") if not f.is_server else _ip(f, "sip"), filter_only=True)
