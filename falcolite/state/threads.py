@@ -27,8 +27,8 @@ def split_nul(b: bytes) -> list[str]:
 
 
 def split_env(b: bytes) -> list[str]:
-    """Environments drop empty entries (libsinsp's parsing)."""
-    return [x for x in split_nul(b) if x]
+    """Environments lose all trailing NULs, not just one (libsinsp's parsing)."""
+    return split_nul(b.rstrip(b"\0"))
 
 
 class ThreadInfo:

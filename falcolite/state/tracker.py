@@ -42,6 +42,10 @@ from .threads import NA, ThreadInfo, ThreadTable, split_env, split_nul, text, wi
 from .users import UserTable
 
 AT_FDCWD = -100
+CONTAINER_EVENTS = frozenset((228, 272, 324))
+# not syscalls: scheduler switches and the capture's own events (procinfo...)
+META_EVENTS = frozenset(e.code for e in EVENTS
+                        if e.flags & t.EF_SKIPPARSERESET or e.category & 0x180)
 CLONE_THREAD, CLONE_FILES = 0x2000, 0x1
 O_DIRECTORY = 0x400
 EINPROGRESS = -115
@@ -154,39 +158,54 @@ class StateTracker:
         info = EVENTS[etype]
         th = self.threads.get(e.tid)
         if th is None:
-            if info.flags & t.EF_SKIPPARSERESET:
+            if etype in META_EVENTS or etype in CONTAINER_EVENTS or \
+                    e.tid in (0, 0xFFFFFFFFFFFFFFFF):
                 e.thread = None  # meta events (procinfo, switch...) make no thread
                 return
             th = self.thread_for(e.tid)
         e.thread = th
+        if etype in META_EVENTS:
+            # meta events (switch, procinfo...) do not break enter/exit pairs
+            handler = HANDLERS.get(etype)
+            if handler is not None:
+                handler(self, e, th)
+            return
+        fd_flags = info.flags & (t.EF_USES_FD | t.EF_CREATES_FD)
         if etype & 1 == 0:  # enter
             th.last_enter = e
             e.enter = None
-            if info.flags & t.EF_USES_FD:
-                idx = PARAM_INDEX[etype].get("fd")
-                if idx is not None:
-                    num = e.param(idx)
-                    if num is not None:
-                        th.lastevent_fd = num  # type: ignore[assignment]
-                        e.fdnum = num  # type: ignore[assignment]
-                        e.fdinfo = th.fds.get(num)  # type: ignore[arg-type]
+            # libsinsp remembers the enter's fd (-1 if none) for the exit
+            num = self._fd_param(e) if info.flags & t.EF_USES_FD else None
+            th.lastevent_fd = -1 if num is None else num
+            if fd_flags:
+                e.fdnum = th.lastevent_fd
+                e.fdinfo = th.fds.get(th.lastevent_fd)
         else:
             enter = th.last_enter
             e.enter = enter if enter is not None and enter.type == etype - 1 else None
             th.last_enter = None
-            if info.flags & t.EF_USES_FD and not info.flags & t.EF_CREATES_FD:
-                idx = PARAM_INDEX[etype].get("fd")
-                num = e.param(idx) if idx is not None else None
-                if num is None:
-                    num = th.lastevent_fd if e.enter is not None else None
-                if num is not None:
-                    e.fdnum = num  # type: ignore[assignment]
-                    e.fdinfo = th.fds.get(num)  # type: ignore[arg-type]
+            if fd_flags:
+                if e.enter is not None:  # old captures: the enter's fd rules
+                    num = th.lastevent_fd
+                else:  # new captures send only exits, with the fd in them
+                    num = self._fd_param(e) if info.flags & t.EF_USES_FD else None
+                    if num is None:
+                        num = -1
+                e.fdnum = num
+                e.fdinfo = th.fds.get(num)
         handler = HANDLERS.get(etype)
         if handler is not None:
             handler(self, e, th)
 
     # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _fd_param(e: Event) -> int | None:
+        idx = PARAM_INDEX[e.type].get("fd")
+        if idx is None or idx >= e.nparams:
+            return None
+        v = e.param(idx)
+        return v if isinstance(v, int) else None
+
     def _remove_thread(self, tid: int) -> None:
         self.threads.remove(tid)
 
@@ -292,6 +311,9 @@ def _fill_from_clone(st: StateTracker, e: Event, child: ThreadInfo) -> None:
         child.tty = parent.tty
         child.env = parent.env
         child.exepath = parent.exepath
+        child.sid = parent.sid
+        child.vpgid = parent.vpgid
+        child.cwd = (st.threads.main_thread(parent) or parent).cwd
 
 
 def _inherit_fds(st: StateTracker, child: ThreadInfo, parent: ThreadInfo | None,
@@ -344,14 +366,14 @@ def on_execve_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
         v = st.arg(e, name)
         if isinstance(v, int):
             setattr(th, name, v)
-    fname = st.arg(e, "filename")  # the path as passed to execve
-    enter_name = fname if isinstance(fname, bytes) else None
-    if enter_name is None and e.enter is not None:
-        enter_name = st.arg(e.enter, "filename")
-    if isinstance(enter_name, bytes) and enter_name:
-        th.exepath = st.resolve(th, text(enter_name))
-    elif isinstance(exe, bytes):
-        th.exepath = text(exe)
+    # the executable's path: what the driver says, else the path given to
+    # execve; old events have neither and leave it unchanged
+    trusted = st.arg(e, "trusted_exepath")
+    fname = st.arg(e, "filename")
+    if isinstance(trusted, bytes) and trusted:
+        th.exepath = text(trusted)
+    elif isinstance(fname, bytes) and fname:
+        th.exepath = st.resolve(th, text(fname))
     flags = st.arg(e, "flags")
     if isinstance(flags, int):
         th.exe_writable = bool(flags & 1)
@@ -423,7 +445,6 @@ def on_open_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     if num is None:
         num = st.arg(e, "res")
     if not isinstance(num, int) or num < 0:
-        e.fdnum = num if isinstance(num, int) else None
         return
     name = st.arg(e, "name")
     if name is None:
@@ -576,7 +597,7 @@ def on_pipe_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
         if isinstance(num, int) and num >= 0:
             fd = FdInfo(num, F.PIPE)
             fd.ino = ino if isinstance(ino, int) else 0
-            th.fds[num] = fd
+            st.add_fd(th, e, fd)  # the event's fd ends up the last one made
 
 
 def on_socketpair_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
@@ -589,7 +610,7 @@ def on_socketpair_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
             fd = FdInfo(num, F.UNIX)
             if isinstance(src, int) and isinstance(peer, int):
                 fd.name = f"{src:x}->{peer:x}"
-            th.fds[num] = fd
+            st.add_fd(th, e, fd)
 
 
 def on_fcntl_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
