@@ -20,8 +20,8 @@ class Event:
     """
 
     # thread, fdinfo, fdnum and enter are attached by the state tracker
-    __slots__ = ("_spans", "buf", "cpu", "dump_flags", "enter", "fdinfo", "fdnum", "num", "off",
-                 "thread", "tid", "ts", "type")
+    __slots__ = ("_spans", "buf", "cpu", "dump_flags", "enter", "fdinfo", "fdname", "fdnum",
+                 "num", "off", "thread", "tid", "ts", "type")
 
     def __init__(self, buf: bytes, off: int, num: int, ts: int, tid: int, etype: int,
                  cpu: int = 0, dump_flags: int = 0) -> None:
@@ -37,6 +37,7 @@ class Event:
         self.thread = None
         self.fdinfo = None
         self.fdnum: int | None = None
+        self.fdname: str | None = None  # the path a failed open tried
         self.enter: Event | None = None
 
     @property
@@ -94,15 +95,16 @@ class Event:
         return EVENTS[self.type].name
 
     def args_text(self, **hooks: object) -> str:
-        """`evt.args`: name=value for each parameter the event carries (none
-        for generic events); hooks as for params.render."""
+        """`evt.args`: `name=value ` (a space after each, as sysdig prints)
+        for each parameter the event carries, none for generic events; hooks
+        as for params.render."""
         if self.type == GENERIC_E or self.type == GENERIC_X:
             return ""
         params = EVENTS[self.type].params
         spans = self.spans()
         buf = self.buf
-        return " ".join(f"{p.name}={render(p, buf[pos:pos + ln], **hooks)}"  # type: ignore[arg-type]
-                        for p, (pos, ln) in zip(params, spans, strict=False))
+        return "".join(f"{p.name}={render(p, buf[pos:pos + ln], **hooks)} "  # type: ignore[arg-type]
+                       for p, (pos, ln) in zip(params, spans, strict=False))
 
     def param_by_name(self, name: str) -> object:
         for i, p in enumerate(EVENTS[self.type].params):

@@ -307,6 +307,8 @@ def render(p: ParamInfo, raw: bytes | None, fd_note: Note | None = None,
         return f"{value}{note}" if note else str(value)
     if ptype in _FLAGS:
         return render_flags(value, p.flag_table, p.fmt)  # type: ignore[arg-type]
+    if ptype == t.PT_SYSCALLID:
+        return t.SYSCALL_NAMES[value] if value < len(t.SYSCALL_NAMES) else str(value)  # type: ignore[operator,index]
     if ptype == t.PT_SIGTYPE:
         name = SIGNAL_NAMES.get(value)  # type: ignore[arg-type]
         return f"{value}({name})" if name else str(value)

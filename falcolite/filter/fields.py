@@ -53,7 +53,7 @@ class FieldContext:
     """What extractors need besides the event: the state tables and the
     capture's clock."""
 
-    def __init__(self, tracker, hostname: str = "") -> None:  # noqa: ANN001 - StateTracker
+    def __init__(self, tracker, hostname: str = "") -> None:
         self.tracker = tracker
         self.hostname = hostname or os.uname().nodename
         self.first_ts: int | None = None
@@ -143,7 +143,8 @@ simple("evt.datetime.s", ABSTIME, "event date and time, local, seconds", lambda 
 simple("evt.rawtime", ABSTIME, "event timestamp, ns since the epoch", lambda e: e.ts,
        display=str)
 simple("evt.rawtime.s", UINT, "seconds part of the timestamp", lambda e: e.ts // 10**9)
-simple("evt.rawtime.ns", UINT, "nanoseconds part of the timestamp", lambda e: e.ts % 10**9)
+simple("evt.rawtime.ns", UINT, "nanoseconds part of the timestamp", lambda e: e.ts % 10**9,
+       display=lambda v: f"{v:09d}")
 simple("evt.type", STRING, "event name (syscall name for generic events)",
        lambda e: e.type_name())
 simple("evt.dir", STRING, "'>' for enter events, '<' for exit events",
@@ -244,8 +245,6 @@ def _evt_arg(ctx: FieldContext, arg: str | None) -> Extractor:
     assert arg is not None
 
     def get(e: Event) -> object:
-        if e.type in (t.GENERIC_E, t.GENERIC_X):
-            return None
         i = _param_index(e, arg)
         if i is None:
             return None
@@ -253,8 +252,24 @@ def _evt_arg(ctx: FieldContext, arg: str | None) -> Extractor:
         raw = e.raw(i)
         if not raw and p.type not in (t.PT_BYTEBUF, t.PT_CHARBUF, t.PT_FSPATH):
             return None
-        return render(p, raw, **_hooks(ctx, e))
+        return resolved(p.type, render(p, raw, **_hooks(ctx, e)))
     return get
+
+
+_DECORATED = frozenset((t.PT_FD, t.PT_PID, t.PT_ERRNO, t.PT_FLAGS8, t.PT_FLAGS16,
+                        t.PT_FLAGS32, t.PT_ENUMFLAGS8, t.PT_ENUMFLAGS16, t.PT_ENUMFLAGS32,
+                        t.PT_MODE, t.PT_UID, t.PT_GID, t.PT_SIGTYPE, t.PT_FSPATH,
+                        t.PT_FSRELPATH, t.PT_FD32, t.PT_PID32))
+
+
+def resolved(ptype: int, text: str) -> str:
+    """evt.arg shows the resolved form alone: `3(<f>/etc/x)` -> `<f>/etc/x`,
+    `-2(ENOENT)` -> `ENOENT`, `4097(O_RDONLY|O_CLOEXEC)` -> the names."""
+    if ptype in _DECORATED and text.endswith(")"):
+        open_at = text.find("(")
+        if open_at > 0:
+            return text[open_at + 1:-1]
+    return text
 
 
 @field("evt.rawarg", STRING, "one parameter's raw value: evt.rawarg.NAME", "required")
@@ -336,9 +351,16 @@ def _buffer(e: Event) -> object:
     return None
 
 
+def _buflen(e: Event) -> object:
+    """Bytes moved by an I/O exit event: its return value."""
+    if e.type & 1 == 0 or EVENTS[e.type].category & 0xFF not in (32, 33, 34) or \
+            e.fdinfo is None:
+        return None
+    return _res(e)
+
+
 simple("evt.buffer", BYTES, "the data buffer of I/O events", _buffer)
-simple("evt.buflen", UINT, "the length of the data buffer",
-       lambda e: len(b) if isinstance(b := _buffer(e), bytes) else None)
+simple("evt.buflen", UINT, "bytes read or written by I/O events", _buflen)
 
 
 @field("evt.hostname", STRING, "the host's name")
@@ -346,9 +368,11 @@ def _hostname(ctx: FieldContext, _arg: str | None) -> Extractor:
     return lambda e: ctx.hostname
 
 
-@field("evt.latency", RELTIME, "exit time minus enter time, in ns")
+@field("evt.latency", RELTIME, "exit time minus enter time, in ns (0 for enter events)")
 def _latency(_ctx: FieldContext, _arg: str | None) -> Extractor:
-    return lambda e: e.ts - e.enter.ts if e.enter is not None else (0 if e.type & 1 else None)
+    return lambda e: e.ts - e.enter.ts if e.enter is not None else (
+        None if EVENTS[e.type].flags & t.EF_SKIPPARSERESET or EVENTS[e.type].category & 0x180
+        else 0)
 
 
 @field("evt.reltime", RELTIME, "ns since the first event")
@@ -373,7 +397,7 @@ def th_attr(name: str, attr: str, ftype: str, desc: str, na_on: object = None) -
 
 
 th_attr("proc.pid", "pid", INT, "process id")
-th_attr("thread.tid", "tid", INT, "thread id")
+simple("thread.tid", INT, "thread id", lambda e: e.tid)
 th_attr("proc.name", "comm", STRING, "process name (the kernel's comm)")
 th_attr("proc.exe", "exe", STRING, "argv[0] of the process")
 th_attr("proc.tty", "tty", UINT, "controlling terminal")
@@ -592,14 +616,43 @@ def _gname(ctx: FieldContext, _arg: str | None) -> Extractor:
 
 simple("container.id", STRING, "container id, 'host' outside containers",
        lambda e: e.thread.container_id if e.thread is not None else None)
-simple("container.name", STRING, "container name, 'host' outside containers",
-       lambda e: "host" if e.thread is not None and e.thread.container_id == "host"
-       else None)
-for _name in ("container.image", "container.image.repository", "container.image.tag",
-              "container.image.id", "container.image.digest", "container.type",
-              "container.mounts"):
-    simple(_name, STRING, "container metadata (none for host processes)", lambda e: None)
-simple("container.privileged", BOOL, "the container is privileged", lambda e: None)
+def container_field(name: str, ftype: str, desc: str, attr: Callable[[object], object],
+                    host: object = None) -> None:
+    def build(ctx: FieldContext, _arg: str | None) -> Extractor:
+        def get(e: Event) -> object:
+            th = e.thread
+            if th is None:
+                return None
+            if th.container_id == "host":
+                return host
+            c = ctx.tracker.containers.get(th.container_id)
+            return attr(c) if c is not None else None
+        return get
+    REGISTRY[name] = FieldDef(name, ftype, desc, build)
+
+
+container_field("container.name", STRING, "container name, 'host' outside containers",
+                lambda c: c.name or None, "host")
+container_field("container.image", STRING, "container image", lambda c: c.image or None)
+container_field("container.image.repository", STRING, "image repository",
+                lambda c: c.image_repo or None)
+container_field("container.image.tag", STRING, "image tag", lambda c: c.image_tag or None)
+container_field("container.image.id", STRING, "image id", lambda c: c.image_id or None)
+container_field("container.image.digest", STRING, "image digest",
+                lambda c: c.image_digest or None)
+container_field("container.type", STRING, "container runtime",
+                lambda c: _RUNTIMES.get(c.type, "unknown"))
+container_field("container.privileged", BOOL, "the container runs privileged",
+                lambda c: c.privileged)
+container_field("container.mounts", STRING, "mounts as source:dest:mode:rdrw:propagation",
+                lambda c: ",".join(_mount_text(m) for m in c.mounts) or None)
+_RUNTIMES = {0: "docker", 1: "lxc", 2: "libvirt-lxc", 3: "mesos", 4: "rkt", 5: "custom",
+             6: "cri", 7: "containerd", 8: "cri-o", 9: "bpm", 10: "static", 11: "podman"}
+
+
+def _mount_text(m: dict) -> str:
+    return ":".join(str(m.get(k, "")) for k in ("Source", "Destination", "Mode", "RW",
+                                                  "Propagation"))
 for _name in ("container.mount", "container.mount.source", "container.mount.dest",
               "container.mount.mode", "container.mount.rdwr",
               "container.mount.propagation"):
@@ -620,8 +673,37 @@ def fd_field(name: str, ftype: str, desc: str, fn: Callable[[F.FdInfo], object],
 simple("fd.num", INT, "fd number of the event", lambda e: e.fdnum)
 fd_field("fd.type", STRING, "fd type: file, directory, ipv4, ipv6, unix, pipe, ...",
          lambda f: f.type_name)
-fd_field("fd.typechar", STRING, "fd type as one letter", lambda f: f.typechar)
-fd_field("fd.name", STRING, "full name of the fd", lambda f: f.name)
+_CREATED_CHARS = {"open": "f", "openat": "f", "openat2": "f", "creat": "f",
+                  "open_by_handle_at": "f", "socket": "4", "accept": "4", "accept4": "4",
+                  "eventfd": "e", "eventfd2": "e", "inotify_init": "i", "inotify_init1": "i",
+                  "signalfd": "s", "signalfd4": "s", "timerfd_create": "t",
+                  "epoll_create": "l", "epoll_create1": "l", "pipe": "p", "pipe2": "p",
+                  "socketpair": "u"}
+
+
+def _typechar(e: Event) -> object:
+    fd = e.fdinfo
+    if fd is not None:
+        return fd.typechar
+    if e.fdnum is None:
+        return None
+    # no fd yet: the kind the call creates, or 'o'
+    return _CREATED_CHARS.get(EVENTS[e.type].name, "o")
+
+
+simple("fd.typechar", STRING, "fd type as one letter", _typechar)
+
+
+def _no_fd_name(e: Event) -> str | None:
+    """Without an fd: the path a failed open tried, or on exit events an
+    empty name (libsinsp's behaviour)."""
+    if e.fdname is not None:
+        return e.fdname
+    return "" if e.type & 1 and e.fdnum is not None else None
+
+
+simple("fd.name", STRING, "full name of the fd",
+       lambda e: e.fdinfo.name if e.fdinfo is not None else _no_fd_name(e))
 fd_field("fd.nameraw", STRING, "name of the fd as the event gave it", lambda f: f.name)
 
 
@@ -633,9 +715,22 @@ def _directory(f: F.FdInfo) -> object:
     return None
 
 
-fd_field("fd.directory", STRING, "directory part of a file's path", _directory)
-fd_field("fd.filename", STRING, "file name part of a file's path",
-         lambda f: posixpath.basename(f.name) if f.kind in (F.FILE, F.DIRECTORY) else None)
+def _dir_of(e: Event) -> object:
+    if e.fdinfo is not None:
+        return _directory(e.fdinfo)
+    name = _no_fd_name(e)
+    return None if name is None else (posixpath.dirname(name) or "/")
+
+
+def _file_of(e: Event) -> object:
+    f = e.fdinfo
+    if f is not None:
+        return posixpath.basename(f.name) if f.kind in (F.FILE, F.DIRECTORY) else None
+    return None
+
+
+simple("fd.directory", STRING, "directory part of a file's path", _dir_of)
+simple("fd.filename", STRING, "file name part of a file's path", _file_of)
 
 
 def _ip(f: F.FdInfo, which: str) -> object:
@@ -645,24 +740,59 @@ def _ip(f: F.FdInfo, which: str) -> object:
     return v or None
 
 
-fd_field("fd.cip", IPADDR, "client IP", lambda f: None if f.is_server else _ip(f, "sip"))
-fd_field("fd.sip", IPADDR, "server IP", lambda f: _ip(f, "dip") if not f.is_server
-         else _ip(f, "sip"))
+def _has_tuple(f: F.FdInfo) -> bool:
+    return f.kind in (F.IPV4, F.IPV6) and bool(f.dip)
+
+
+fd_field("fd.cip", IPADDR, "client IP",
+         lambda f: f.sip if _has_tuple(f) and not f.is_server else None)
+fd_field("fd.sip", IPADDR, "server IP", lambda f: f.dip if _has_tuple(f) else None)
 fd_field("fd.cport", PORT, "client port",
-         lambda f: f.sport if f.kind in (F.IPV4, F.IPV6) and not f.is_server else None)
-fd_field("fd.sport", PORT, "server port",
-         lambda f: (f.sport if f.is_server else f.dport) if f.kind in (F.IPV4, F.IPV6)
-         else None)
+         lambda f: (0 if f.is_server else f.sport) if _has_tuple(f) else None)
+fd_field("fd.sport", PORT, "server port", lambda f: f.dport if _has_tuple(f) else None)
+
+
+def local_remote(name: str, ftype: str, desc: str, local: bool, port: bool) -> None:
+    """Local/remote ends: the client's end is local when its address is one
+    of this machine's (libsinsp's rule); needs a known role."""
+    def build(ctx: FieldContext, _arg: str | None) -> Extractor:
+        def get(e: Event) -> object:
+            f = e.fdinfo
+            if f is None or not _has_tuple(f) or f.is_server or f.role == F.ROLE_NONE:
+                return None
+            client_local = ctx.tracker.is_local_ip(f.sip)
+            pick_client = client_local == local
+            if port:
+                return f.sport if pick_client else f.dport
+            return f.sip if pick_client else f.dip
+        return get
+    REGISTRY[name] = FieldDef(name, ftype, desc, build)
+
+
+local_remote("fd.lip", IPADDR, "local IP", True, False)
+local_remote("fd.rip", IPADDR, "remote IP", False, False)
+local_remote("fd.lport", PORT, "local port", True, True)
+local_remote("fd.rport", PORT, "remote port", False, True)
 fd_field("fd.l4proto", STRING, "tcp, udp, icmp or raw",
          lambda f: F.L4_NAMES.get(f.l4proto) if f.kind in (F.IPV4, F.IPV6) else None)
 fd_field("fd.sockfamily", STRING, "ip or unix",
          lambda f: "ip" if f.kind in (F.IPV4, F.IPV6) else "unix" if f.kind == F.UNIX
          else None)
-fd_field("fd.is_server", BOOL, "a server (listening or accepted) socket",
-         lambda f: f.is_server)
+@field("fd.is_server", BOOL, "the server end is this machine (listening sockets: true)")
+def _is_server(ctx: FieldContext, _arg: str | None) -> Extractor:
+    def get(e: Event) -> object:
+        f = e.fdinfo
+        if f is None:
+            return None
+        if f.is_server:
+            return True
+        if f.kind in (F.IPV4, F.IPV6):
+            return ctx.tracker.is_local_ip(f.dip or bytes(4 if f.kind == F.IPV4 else 16))
+        return False
+    return get
 fd_field("fd.connected", BOOL, "a connected socket", lambda f: f.connected)
-fd_field("fd.name_changed", BOOL, "this event changed the fd's name",
-         lambda f: f.name_changed)
+simple("fd.name_changed", BOOL, "this event changed the fd's name",
+       lambda e: e.fdinfo.name_changed == e.num if e.fdinfo is not None else None)
 fd_field("fd.ino", UINT, "inode number", lambda f: f.ino or None)
 fd_field("fd.dev", UINT, "device number", lambda f: f.dev)
 fd_field("fd.ip", IPADDR, "client or server IP",

@@ -15,6 +15,8 @@ TYPE_CHARS = "fd46upeslitnbuImPo"  # libsinsp's letters; 'o' for other
 L4_UNKNOWN, L4_NA, L4_TCP, L4_UDP, L4_ICMP, L4_RAW = range(6)
 L4_NAMES = {L4_TCP: "tcp", L4_UDP: "udp", L4_ICMP: "icmp", L4_RAW: "raw"}
 
+ROLE_NONE, ROLE_CLIENT, ROLE_SERVER = 0, 1, 2
+
 # open flags in the drivers' encoding (PPM_O_*)
 O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_CLOEXEC = 1, 2, 3, 4, 0x1000
 
@@ -24,7 +26,8 @@ class FdInfo:
     (sip, sport) the client, (dip, dport) the server once known."""
 
     __slots__ = ("cloexec", "connected", "dev", "dip", "dport", "fd", "ino", "is_server",
-                 "kind", "l4proto", "name", "name_changed", "open_flags", "sip", "sport")
+                 "kind", "l4proto", "name", "name_changed", "open_flags", "role", "sip",
+                 "sock_type", "sport")
 
     def __init__(self, fd: int, kind: int, name: str = "", open_flags: int = 0) -> None:
         self.fd = fd
@@ -39,14 +42,16 @@ class FdInfo:
         self.dip: bytes = b""
         self.sport = 0
         self.dport = 0
-        self.is_server = False
+        self.is_server = False  # a listening socket (from the fd list, or bound)
+        self.role = ROLE_NONE  # client after connect, server after accept
+        self.sock_type = 0  # SOCK_STREAM, SOCK_DGRAM... from socket()
         self.connected = False
-        self.name_changed = False
+        self.name_changed = 0  # number of the event that (re)named it
 
     def copy(self, fd: int) -> FdInfo:
         new = FdInfo(fd, self.kind, self.name, self.open_flags)
         for slot in ("ino", "dev", "l4proto", "sip", "dip", "sport", "dport", "is_server",
-                     "connected"):
+                     "role", "sock_type", "connected"):
             setattr(new, slot, getattr(self, slot))
         new.cloexec = False  # dup never copies FD_CLOEXEC
         return new

@@ -10,6 +10,7 @@ still sees what it closes.
 
 from __future__ import annotations
 
+import json
 import posixpath
 
 from ..events import table as t
@@ -36,9 +37,9 @@ from ..events.records import (
 )
 from ..events.table import EVENTS, PARAM_INDEX
 from . import fdinfo as F
-from .containers import container_id
+from .containers import ContainerInfo, container_id
 from .fdinfo import FdInfo
-from .threads import NA, ThreadInfo, ThreadTable, split_env, split_nul, text, with_slash
+from .threads import ThreadInfo, ThreadTable, split_env, split_nul, text, with_slash
 from .users import UserTable
 
 AT_FDCWD = -100
@@ -75,8 +76,8 @@ def normalize(path: str) -> str:
 
 def socket_name(fd: FdInfo) -> str:
     if fd.kind in (F.IPV4, F.IPV6):
-        if fd.is_server and not fd.dip:
-            return f"{render_ip(fd.sip)}:{fd.sport}"
+        if fd.is_server:
+            return f"{render_ip(fd.dip)}:{fd.dport}"
         return f"{render_ip(fd.sip)}:{fd.sport}->{render_ip(fd.dip)}:{fd.dport}"
     return fd.name
 
@@ -88,8 +89,18 @@ class StateTracker:
         self._deferred_fd: tuple[dict[int, FdInfo], int] | None = None
         self._deferred_exit: int | None = None
         self.boot_ts = 0
+        self.containers: dict[str, ContainerInfo] = {}
+        self.ifaddrs4: frozenset[bytes] = frozenset()
+        self.ifnets6: frozenset[bytes] = frozenset()
         if meta is not None:
             self.load(meta)
+
+    def is_local_ip(self, addr: bytes) -> bool:
+        """An address of this machine: an IPv4 interface's address, or an
+        IPv6 address in an interface's /64 (libsinsp's test)."""
+        if len(addr) == 4:
+            return addr in self.ifaddrs4
+        return addr[:8] in self.ifnets6
 
     # ------------------------------------------------------------ snapshot
     def load(self, meta: CaptureMeta) -> None:
@@ -97,6 +108,8 @@ class StateTracker:
         self.threads = ThreadTable(self.threads.max_threads)
         self.users = UserTable(meta.users, meta.groups)
         self.boot_ts = meta.machine.boot_ts_epoch if meta.machine else 0
+        self.ifaddrs4 = frozenset(i.addr for i in meta.interfaces if len(i.addr) == 4)
+        self.ifnets6 = frozenset(i.addr[:8] for i in meta.interfaces if len(i.addr) == 16)
         for rec in meta.threads:
             th = ThreadInfo.from_record(rec)
             th.container_id = container_id(th.cgroups)
@@ -129,7 +142,7 @@ class StateTracker:
             fd.name = socket_name(fd)
         elif rec.type in (FD_IPV4_SERVSOCK, FD_IPV6_SERVSOCK):
             fd.l4proto = rec.l4proto
-            fd.sip, fd.sport = rec.sip, rec.sport
+            fd.dip, fd.dport = rec.sip, rec.sport  # the server end
             fd.is_server = True
             fd.name = socket_name(fd)
         elif rec.type == FD_UNIX_SOCK:
@@ -156,10 +169,13 @@ class StateTracker:
             self._deferred_exit = None
         etype = e.type
         info = EVENTS[etype]
+        if etype in CONTAINER_EVENTS:
+            self._container_event(e)
+            e.thread = self.threads.get(e.tid)
+            return
         th = self.threads.get(e.tid)
         if th is None:
-            if etype in META_EVENTS or etype in CONTAINER_EVENTS or \
-                    e.tid in (0, 0xFFFFFFFFFFFFFFFF):
+            if etype in META_EVENTS or e.tid in (0, 0xFFFFFFFFFFFFFFFF):
                 e.thread = None  # meta events (procinfo, switch...) make no thread
                 return
             th = self.thread_for(e.tid)
@@ -198,6 +214,28 @@ class StateTracker:
             handler(self, e, th)
 
     # ------------------------------------------------------------ helpers
+    def _container_event(self, e: Event) -> None:
+        if e.type == 228:  # id, type, name, image
+            cid = e.param(0)
+            if isinstance(cid, bytes):
+                c = ContainerInfo(text(cid))
+                name, image = e.param(2), e.param(3)
+                c.name = text(name) if isinstance(name, bytes) else ""
+                c.image = text(image) if isinstance(image, bytes) else ""
+                self.containers[c.id] = c
+            return
+        raw = e.param(0)
+        if not isinstance(raw, bytes):
+            return
+        try:
+            doc = json.loads(raw.decode("utf-8", "replace"))
+        except ValueError:
+            return
+        if isinstance(doc, dict):
+            c = ContainerInfo.from_json(doc)
+            if c.id:
+                self.containers[c.id] = c
+
     @staticmethod
     def _fd_param(e: Event) -> int | None:
         idx = PARAM_INDEX[e.type].get("fd")
@@ -444,8 +482,6 @@ def on_open_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     num = st.arg(e, "fd")
     if num is None:
         num = st.arg(e, "res")
-    if not isinstance(num, int) or num < 0:
-        return
     name = st.arg(e, "name")
     if name is None:
         name = st.arg(e, "pathname")
@@ -453,8 +489,13 @@ def on_open_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     dirfd = st.arg(e, "dirfd")
     flags = st.arg(e, "flags")
     flags = flags if isinstance(flags, int) else 0
-    fd = FdInfo(num, F.DIRECTORY if flags & O_DIRECTORY else F.FILE,
+    fd = FdInfo(num if isinstance(num, int) else -1,
+                F.DIRECTORY if flags & O_DIRECTORY else F.FILE,
                 st.resolve(th, path, dirfd if isinstance(dirfd, int) else None), flags)
+    if not isinstance(num, int) or num < 0:
+        e.fdname = fd.name  # a failed open still names what it tried
+        return
+    fd.name_changed = e.num
     dev = st.arg(e, "dev")
     if isinstance(dev, int):
         fd.dev = dev
@@ -482,14 +523,10 @@ def on_socket_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     fd = FdInfo(num, kind)
     stype = st.arg(e, "type")
     proto = st.arg(e, "proto")
-    if kind in (F.IPV4, F.IPV6) and isinstance(stype, int):
-        base = stype & SOCK_TYPE_MASK
-        if base == SOCK_STREAM:
-            fd.l4proto = F.L4_TCP
-        elif base == SOCK_DGRAM:
-            fd.l4proto = F.L4_UDP
-        elif base == SOCK_RAW:
-            fd.l4proto = F.L4_ICMP if proto in (IPPROTO_ICMP, IPPROTO_ICMPV6) else F.L4_RAW
+    if isinstance(stype, int):
+        fd.sock_type = stype & SOCK_TYPE_MASK
+        if fd.sock_type == SOCK_RAW and proto in (IPPROTO_ICMP, IPPROTO_ICMPV6):
+            fd.sock_type = -1  # ICMP
     st.add_fd(th, e, fd)
 
 
@@ -500,23 +537,32 @@ def on_bind_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     addr = st.arg(e, "addr")
     if isinstance(addr, SockAddr):
         if addr.family in (AF_INET, AF_INET6):
-            fd.sip, fd.sport = addr.addr, addr.port
-            fd.is_server = True
-            fd.name = socket_name(fd)
+            if addr.port:  # a server socket; port 0 only names the local end
+                fd.dip, fd.dport, fd.sip, fd.sport = addr.addr, addr.port, b"", 0
+                fd.is_server = True
+                fd.l4proto = _L4_BY_TYPE.get(fd.sock_type, F.L4_TCP)
+            fd.name = f"{render_ip(addr.addr)}:{addr.port}"
         elif addr.family == AF_UNIX:
             fd.name = text(addr.path)
+        fd.name_changed = e.num
 
 
-def _apply_tuple(fd: FdInfo, tup: SockTuple, inbound: bool) -> None:
+_L4_BY_TYPE = {SOCK_STREAM: F.L4_TCP, SOCK_DGRAM: F.L4_UDP, SOCK_RAW: F.L4_RAW,
+               -1: F.L4_ICMP}
+
+
+def _apply_tuple(fd: FdInfo, tup: SockTuple, role: int) -> None:
+    """Tuples are client first: connect/send give local->peer, accept and
+    recv peer->local; either way (sip, sport) ends up the client."""
     if tup.family in (AF_INET, AF_INET6):
-        if inbound:  # src is the peer: client->server already
-            fd.sip, fd.sport, fd.dip, fd.dport = tup.saddr, tup.sport, tup.daddr, tup.dport
-        else:
-            fd.sip, fd.sport, fd.dip, fd.dport = tup.saddr, tup.sport, tup.daddr, tup.dport
+        fd.sip, fd.sport, fd.dip, fd.dport = tup.saddr, tup.sport, tup.daddr, tup.dport
         if tup.family == AF_INET6 and tup.saddr[:12] == b"\0" * 10 + b"\xff\xff":
             fd.kind = F.IPV4
             fd.sip, fd.dip = fd.sip[12:], fd.dip[12:]
         fd.is_server = False
+        fd.role = role
+        if fd.l4proto == F.L4_UNKNOWN:
+            fd.l4proto = _L4_BY_TYPE.get(fd.sock_type, F.L4_TCP)
         fd.name = socket_name(fd)
     elif tup.family == AF_UNIX:
         fd.name = f"{tup.sptr:x}->{tup.dptr:x} {text(tup.path)}"
@@ -527,10 +573,15 @@ def on_connect_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     if fd is None:
         return
     tup = st.arg(e, "tuple")
-    if isinstance(tup, SockTuple) and tup.family:
-        _apply_tuple(fd, tup, inbound=False)
     res = st.arg(e, "res")
-    if res in (0, EINPROGRESS):
+    ok = res in (0, EINPROGRESS)
+    if not ok:  # the event shows the tuple it tried; the fd keeps its state
+        fd = e.fdinfo = fd.copy(fd.fd)
+    if isinstance(tup, SockTuple) and tup.family:
+        _apply_tuple(fd, tup, F.ROLE_CLIENT)
+        if ok:
+            fd.name_changed = e.num
+    if ok:
         fd.connected = True
 
 
@@ -544,8 +595,9 @@ def on_accept_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
         kind = {AF_INET: F.IPV4, AF_INET6: F.IPV6}.get(tup.family, F.UNIX)
     fd = FdInfo(num, kind)
     if isinstance(tup, SockTuple):
-        _apply_tuple(fd, tup, inbound=True)
-        fd.l4proto = F.L4_TCP if kind in (F.IPV4, F.IPV6) else F.L4_UNKNOWN
+        fd.sock_type = SOCK_STREAM
+        _apply_tuple(fd, tup, F.ROLE_SERVER)
+        fd.name_changed = e.num
     fd.connected = True
     st.add_fd(th, e, fd)
 
@@ -559,8 +611,9 @@ def on_sendrecv_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     if isinstance(tup, SockTuple) and tup.family in (AF_INET, AF_INET6):
         inbound = EVENTS[e.type].name.startswith("recv")
         before = fd.name
-        _apply_tuple(fd, tup, inbound)
-        fd.name_changed = fd.name != before
+        _apply_tuple(fd, tup, F.ROLE_SERVER if inbound else F.ROLE_CLIENT)
+        if fd.name != before:
+            fd.name_changed = e.num
 
 
 def on_dup_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
