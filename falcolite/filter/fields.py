@@ -741,7 +741,9 @@ def _ip(f: F.FdInfo, which: str) -> object:
 
 
 def _has_tuple(f: F.FdInfo) -> bool:
-    return f.kind in (F.IPV4, F.IPV6) and bool(f.dip)
+    """A known client/server pair (a pending connect's server is only seen
+    by the filter-only fd.ip/fd.port/fd.net)."""
+    return f.kind in (F.IPV4, F.IPV6) and bool(f.dip) and not f.pending
 
 
 fd_field("fd.cip", IPADDR, "client IP",

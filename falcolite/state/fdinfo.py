@@ -26,7 +26,7 @@ class FdInfo:
     (sip, sport) the client, (dip, dport) the server once known."""
 
     __slots__ = ("cloexec", "connected", "dev", "dip", "dport", "fd", "ino", "is_server",
-                 "kind", "l4proto", "name", "name_changed", "open_flags", "role", "sip",
+                 "kind", "l4proto", "name", "name_changed", "open_flags", "pending", "role", "sip",
                  "sock_type", "sport")
 
     def __init__(self, fd: int, kind: int, name: str = "", open_flags: int = 0) -> None:
@@ -46,6 +46,7 @@ class FdInfo:
         self.role = ROLE_NONE  # client after connect, server after accept
         self.sock_type = 0  # SOCK_STREAM, SOCK_DGRAM... from socket()
         self.connected = False
+        self.pending = False  # server known from a connect enter, call not returned
         self.name_changed = 0  # number of the event that (re)named it
 
     def copy(self, fd: int) -> FdInfo:

@@ -560,6 +560,7 @@ def _apply_tuple(fd: FdInfo, tup: SockTuple, role: int) -> None:
             fd.kind = F.IPV4
             fd.sip, fd.dip = fd.sip[12:], fd.dip[12:]
         fd.is_server = False
+        fd.pending = False
         fd.role = role
         if fd.l4proto == F.L4_UNKNOWN:
             fd.l4proto = _L4_BY_TYPE.get(fd.sock_type, F.L4_TCP)
@@ -583,6 +584,18 @@ def on_connect_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
             fd.name_changed = e.num
     if ok:
         fd.connected = True
+
+
+def on_connect_enter(st: StateTracker, e: Event, th: ThreadInfo) -> None:
+    """The destination is known before the call returns (libsinsp keeps it,
+    so that a failed or pending connect still shows its server)."""
+    fd = e.fdinfo
+    addr = st.arg(e, "addr")
+    if fd is None or not isinstance(addr, SockAddr) or addr.family not in (AF_INET, AF_INET6):
+        return
+    if fd.kind in (F.IPV4, F.IPV6) and not fd.dip:
+        fd.dip, fd.dport = addr.addr, addr.port
+        fd.pending = True
 
 
 def on_accept_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
@@ -703,9 +716,11 @@ def _handlers() -> dict:
     for e in EVENTS:
         if e.code & 1 and e.name in by_name:
             out[e.code] = by_name[e.name]
-    for e in EVENTS:  # procexit is an enter-only meta event
+    for e in EVENTS:  # enter events that change state
         if e.name == "procexit":
             out[e.code] = on_procexit
+        elif e.name == "connect" and e.code & 1 == 0:
+            out[e.code] = on_connect_enter
     return out
 
 
