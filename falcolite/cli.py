@@ -1,67 +1,255 @@
-"""The falcolite command line."""
+"""The Falco command line (falco-compat.md section 1): GNU getopt parsing
+with Falco's flags, messages and early exits."""
 
 from __future__ import annotations
 
 import getopt
+import os
+import stat
 import sys
-import time
+from dataclasses import dataclass, field
 
-from .sources.trace import CaptureError, TraceSource
+PROG = "falcolite"
 
-USAGE = """Usage: falcolite [options]
+SHORT = "hc:AbdD:e:F:ik:K:Ll:m:M:No:P:p:r:S:s:T:t:UuvV:w:"
+LONG = ["help", "print-base64", "daemon", "k8s-api=", "k8s-api-cert=", "mesos-api=",
+        "option=", "print=", "pidfile=", "snaplen=", "support", "unbuffered", "validate=",
+        "version", "stats_interval=", "stats-interval=", "ignored-events", "writefile=",
+        "cri=", "list-events", "userspace", "disable-source=", "enable-source=", "dry-run"]
+
+USAGE = f"""{PROG} (a Falco-compatible runtime security agent)
+Usage: {PROG} [options]
 
 Options:
- -e <file>          Read the events from <file> (a scap capture, gzip or not).
- --list-events      With -e: print every event, one per line:
-                    evt.num evt.time evt.cpu thread.tid evt.dir evt.type evt.args
- -h, --help         Print this page
+ -h, --help                    Print this page
+ -c                            Configuration file (default /etc/falcolite/falco.yaml, then
+                               /etc/falco/falco.yaml)
+ -A                            Monitor all events, including those with EF_DROP_SIMPLE_CONS
+                               flag.
+ -b, --print-base64            Print data buffers in base64.
+ -d, --daemon                  Run as a daemon
+ -D <regex>                    Disable any rules matching the regex <regex>. Can be specified
+                               multiple times. Can not be specified with -t.
+ -e <events_file>              Read the events from <events_file> (a scap capture) instead of
+                               tapping into live.
+ -i                            Print all events that are ignored by default (i.e. without -A)
+                               and exit.
+ -L                            Show the name and description of all rules and exit.
+ -l <rule>                     Show the name and description of the rule with name <rule> and
+                               exit.
+ --list[=<source>]             List all defined fields. If <source> is provided, only list
+                               those fields for the source <source>. Current values for
+                               <source> are "syscall" or "k8s_audit"
+ --list-events                 With -e: print every event, sysdig style, and exit.
+ -M <num_seconds>              Stop collecting after <num_seconds> reached.
+ -N                            When used with --list, only print field names.
+ -o, --option <key>=<val>      Set the value of option <key> to <val>. Overrides values in
+                               configuration file. <key> can be a two-part <key>.<subkey>
+ -p <output_format>, --print=<output_format>
+                               Add additional information to each falco notification's output.
+                               With -pc or -pcontainer will use a container-friendly format.
+                               With -pk or -pkubernetes will use a kubernetes-friendly format.
+                               With -pm or -pmesos will use a mesos-friendly format.
+ -P, --pidfile <pid_file>      When run as a daemon, write pid to specified file
+ -r <rules_file>               Rules file/directory (defaults to value set in configuration
+                               file, or the built-in rules). Can be specified multiple times.
+ -s <stats_file>               If specified, write statistics related to falco's reading/
+                               processing of events to this file. (Only useful in live mode).
+ --stats_interval <msec>       When using -s <stats_file>, write statistics every <msec> ms.
+                               (default 5000)
+ -S <len>, --snaplen <len>     Capture the first <len> bytes of each I/O buffer.
+ --support                     Print support information including version, rules files used,
+                               etc. and exit.
+ -T <tag>                      Disable any rules with a tag=<tag>. Can be specified multiple
+                               times. Can not be specified with -t.
+ -t <tag>                      Only run those rules with a tag=<tag>. Can be specified multiple
+                               times. Can not be specified with -T/-D.
+ -U, --unbuffered              Turn off output buffering to configured outputs.
+ -V, --validate <rules_file>   Read the contents of the specified rules(s) file and exit
+ -v                            Verbose output.
+ -w, --writefile <file>        Also write the captured events to this scap file.
+ --version                     Print version number.
 """
 
 
-def evt_time(ts: int) -> str:
-    """`%evt.time`: local wall-clock time of the event, with nanoseconds."""
-    return time.strftime("%H:%M:%S", time.localtime(ts // 1_000_000_000)) + \
-        f".{ts % 1_000_000_000:09d}"
+class CliError(Exception):
+    """A command-line error: message, and the exit code Falco uses."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def list_events(path: str) -> int:
-    out = sys.stdout
+@dataclass
+class Options:
+    argv: list[str] = field(default_factory=list)
+    help: bool = False
+    version: bool = False
+    config: str | None = None
+    all_events: bool = False
+    base64: bool = False
+    daemon: bool = False
+    disable_patterns: list[str] = field(default_factory=list)
+    trace: str | None = None
+    ignored_events: bool = False
+    list_rules: bool = False
+    describe_rule: str | None = None
+    list_fields: str | None = None  # "" = all sources
+    names_only: bool = False
+    list_events: bool = False
+    duration: float | None = None
+    overrides: list[str] = field(default_factory=list)
+    print_format: str | None = None
+    pidfile: str = "/var/run/falcolite.pid"
+    rules: list[str] = field(default_factory=list)  # expanded -r paths
+    rules_given: bool = False
+    stats_file: str | None = None
+    stats_interval: int = 5000
+    snaplen: int = 80
+    support: bool = False
+    disable_tags: list[str] = field(default_factory=list)
+    enable_tags: list[str] = field(default_factory=list)
+    unbuffered: bool = False
+    validate: list[str] = field(default_factory=list)
+    verbose: bool = False
+    writefile: str | None = None
+
+
+def expand_rules_path(path: str) -> list[str]:
+    """A rules file, or every regular file directly in a directory, sorted
+    (2.4).  Errors exit with code 255 as Falco does."""
     try:
-        with TraceSource(path) as src:
-            for batch in src.batches():
-                lines = []
-                for e in batch.events():
-                    lines.append(f"{e.num} {evt_time(e.ts)} {e.cpu} {e.tid} {e.info.dir} "
-                                 f"{e.type_name()} {e.args_text()}\n")
-                out.write("".join(lines))
-    except CaptureError as err:
-        out.flush()
-        sys.stderr.write(f"Error reading capture: {err}\n")
-        return 1
-    return 0
+        st = os.stat(path)
+    except OSError as err:
+        raise CliError(f"Could not get info on rules file {path}: {err.strerror}", 255) from None
+    if not stat.S_ISDIR(st.st_mode):
+        return [path]
+    try:
+        names = os.listdir(path)
+    except OSError as err:
+        raise CliError(f"Could not get read contents of directory {path}: {err.strerror}",
+                       255) from None
+    out = []
+    for name in names:
+        full = os.path.join(path, name)
+        try:
+            if stat.S_ISREG(os.stat(full).st_mode):
+                out.append(full)
+        except OSError as err:
+            raise CliError(f"Could not get info on rules file {full}: {err.strerror}",
+                           255) from None
+    return sorted(out, key=lambda p: p.encode("utf-8", "surrogateescape"))
+
+
+def _getopt_message(err: getopt.GetoptError) -> str:
+    opt = err.opt
+    if "requires argument" in err.msg:
+        return (f"{PROG}: option requires an argument -- '{opt}'" if len(opt) == 1
+                else f"{PROG}: option '--{opt}' requires an argument")
+    if "must not have an argument" in err.msg:
+        return f"{PROG}: option '--{opt}' doesn't allow an argument"
+    if len(opt) == 1:
+        return f"{PROG}: invalid option -- '{opt}'"
+    return f"{PROG}: unrecognized option '--{opt}'"
+
+
+def parse_args(argv: list[str]) -> Options:
+    o = Options(argv=list(argv))
+    args: list[str] = []
+    for a in argv:  # --list takes an optional argument, attached with '='
+        if a == "--list":
+            o.list_fields = ""
+        elif a.startswith("--list="):
+            o.list_fields = a[len("--list="):]
+        else:
+            args.append(a)
+    try:
+        opts, _rest = getopt.gnu_getopt(args, SHORT, LONG)
+    except getopt.GetoptError as err:
+        raise CliError(_getopt_message(err)) from None
+    for opt, val in opts:
+        if opt in ("-h", "--help"):
+            o.help = True
+        elif opt == "--version":
+            o.version = True
+            return o  # acts at once
+        elif opt == "-c":
+            o.config = val
+        elif opt == "-A":
+            o.all_events = True
+        elif opt in ("-b", "--print-base64"):
+            o.base64 = True
+        elif opt in ("-d", "--daemon"):
+            o.daemon = True
+        elif opt == "-D":
+            o.disable_patterns.append(val)
+        elif opt == "-e":
+            o.trace = val
+        elif opt in ("-i", "--ignored-events"):
+            o.ignored_events = True
+        elif opt == "-F":
+            o.list_fields = ""
+        elif opt == "-L":
+            o.list_rules = True
+        elif opt == "-l":
+            o.describe_rule = val
+        elif opt == "--list-events":
+            o.list_events = True
+        elif opt == "-M":
+            try:
+                o.duration = float(val)
+            except ValueError:
+                o.duration = -1
+            if o.duration <= 0:
+                raise CliError(f"invalid duration{val}")
+        elif opt == "-N":
+            o.names_only = True
+        elif opt in ("-o", "--option"):
+            o.overrides.append(val)
+        elif opt in ("-p", "--print"):
+            o.print_format = val
+        elif opt in ("-P", "--pidfile"):
+            o.pidfile = val
+        elif opt == "-r":
+            o.rules_given = True
+            o.rules.extend(expand_rules_path(val))
+        elif opt == "-s":
+            o.stats_file = val
+        elif opt in ("--stats_interval", "--stats-interval"):
+            try:
+                o.stats_interval = int(val)
+            except ValueError:
+                raise CliError(f"invalid stats interval {val}") from None
+            if o.stats_interval <= 0:
+                raise CliError(f"invalid stats interval {val}")
+        elif opt in ("-S", "--snaplen"):
+            o.snaplen = int(val) if val.isdigit() else 80
+        elif opt == "--support":
+            o.support = True
+        elif opt == "-T":
+            o.disable_tags.append(val)
+        elif opt == "-t":
+            o.enable_tags.append(val)
+        elif opt in ("-U", "--unbuffered"):
+            o.unbuffered = True
+        elif opt in ("-V", "--validate"):
+            o.validate.append(val)
+        elif opt == "-v":
+            o.verbose = True
+        elif opt in ("-w", "--writefile"):
+            o.writefile = val
+    if o.list_fields not in (None, "", "syscall", "k8s_audit"):
+        raise CliError('Value for --list must be "syscall" or "k8s_audit"')
+    return o
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .app import App
+
     args = sys.argv[1:] if argv is None else argv
     try:
-        opts, _rest = getopt.gnu_getopt(args, "he:", ["help", "list-events"])
-    except getopt.GetoptError as err:
-        sys.stderr.write(f"falcolite: {err}\n")
-        return 1
-    trace = None
-    listing = False
-    for opt, val in opts:
-        if opt in ("-h", "--help"):
-            sys.stdout.write(USAGE)
-            return 0
-        if opt == "-e":
-            trace = val
-        elif opt == "--list-events":
-            listing = True
-    if listing:
-        if trace is None:
-            sys.stderr.write("falcolite: --list-events needs -e <file>\n")
-            return 1
-        return list_events(trace)
-    sys.stdout.write(USAGE)
-    return 1
+        opts = parse_args(args)
+    except CliError as err:
+        sys.stderr.write(str(err) + "\n")
+        return err.code
+    return App(opts).run()

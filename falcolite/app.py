@@ -1,0 +1,414 @@
+"""Wiring and the main loop: options -> config -> rules -> source -> state,
+rules, outputs; the start-up order of falco-compat.md 1.4, signals and the
+end-of-run summary of section 4."""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import sys
+import textwrap
+import time
+from collections import Counter
+from importlib import resources
+
+import orjson
+
+from . import __version__
+from .cli import USAGE, CliError, Options
+from .config import Config, ConfigError, RawConfig
+from .events import table as t
+from .events.table import EVENTS
+from .filter.fields import REGISTRY, FieldContext
+from .log import Log
+from .outputs.alerts import AlertFormatter
+from .outputs.channels import Channel, make_channels
+from .outputs.ratelimit import TokenBucket
+from .rules.evttypes import ignored_names
+from .rules.loader import RulesError, RulesLoader
+from .rules.priority import PriorityError, parse_floor
+from .rules.ruleset import Ruleset
+from .sources.trace import CaptureError, TraceSource
+from .state.tracker import HANDLERS, StateTracker
+
+DEFAULT_CONFIGS = ("/etc/falcolite/falco.yaml", "/etc/falco/falco.yaml")
+BATCH = 4096
+
+
+def default_rules_file() -> str:
+    """The rules shipped inside the package (also in the single binary)."""
+    return str(resources.files("falcolite.rules") / "falcolite_rules.yaml")
+
+
+class Fatal(Exception):
+    """`Runtime error: <message>. Exiting.` and exit code 1."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class App:
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.log = Log(stderr=True, use_syslog=False, level="info")
+        self.stop_requested = False
+        self.reopen_requested = False
+        self.config = Config.defaults_no_file()
+        self.channels: list[Channel] = []
+
+    # ----------------------------------------------------------------- run
+    def run(self) -> int:
+        o = self.opts
+        if o.version:
+            print(f"falcolite version {__version__}")
+            return 0
+        if o.help:
+            sys.stdout.write(USAGE)
+            return 0
+        try:
+            return self._run()
+        except Fatal as err:
+            self._fatal(str(err))
+            return err.code
+        except (RulesError, ConfigError, CaptureError, CliError) as err:
+            msg = str(err)
+            if isinstance(err, RulesError) and not msg.startswith("Could not open rules"):
+                msg = f"Error loading rules: {msg}"
+            self._fatal(msg)
+            return getattr(err, "code", 1) if isinstance(err, CliError) else 1
+
+    def _fatal(self, msg: str) -> None:
+        line = f"Runtime error: {msg}. Exiting."
+        self.log.error(line)
+        if not self.log.stderr:
+            sys.stderr.write(line + "\n")
+
+    def _run(self) -> int:
+        o = self.opts
+        if o.ignored_events:
+            names = sorted(ignored_names("event") | ignored_names("syscall"))
+            print("Ignored Event(s):" + "".join(" " + n for n in names))
+            return 0
+        if o.list_fields is not None:
+            self.list_fields(o.list_fields, o.names_only)
+            return 0
+        if o.daemon and not o.pidfile:
+            raise Fatal("If -d is provided, a pid file must also be provided")
+        config_path = self._locate_config()
+        if o.validate:
+            return self.validate(o.validate)
+        self._read_config(config_path)
+        rules_files = o.rules if o.rules_given else [
+            p for f in self.config.rules_files for p in self._config_rules_path(f)]
+        if not rules_files:
+            if o.rules_given or self.config.rules_files:
+                raise Fatal("You must specify at least one rules file/directory via -r or a "
+                            "rules_file entry in falco.yaml")
+            rules_files = [default_rules_file()]
+        if o.unbuffered:
+            self.config.buffered_outputs = False
+        tracker = StateTracker()
+        ctx = FieldContext(tracker)
+        loader = self._load_rules(rules_files, ctx)
+        if (o.disable_patterns or o.disable_tags) and o.enable_tags:
+            raise Fatal("You can not specify both disabled (-D/-T) and enabled (-t) rules")
+        ruleset = Ruleset(loader.compiled, all_events=o.all_events)
+        for p in o.disable_patterns:
+            self.log.info(f"Disabling rules matching pattern: {p}")
+            ruleset.disable_matching(p)
+        for tag in o.disable_tags:
+            self.log.info(f"Disabling rules with tag: {tag}")
+        if o.disable_tags:
+            ruleset.disable_tags(o.disable_tags)
+        for tag in o.enable_tags:
+            self.log.info(f"Enabling rules with tag: {tag}")
+        if o.enable_tags:
+            ruleset.enable_only_tags(o.enable_tags)
+        if o.support:
+            self.support(loader)
+            return 0
+        if o.list_rules or o.describe_rule is not None:
+            return self.describe(loader, o.describe_rule)
+        try:
+            self.channels = make_channels(self.config, self.log, o.unbuffered)
+        except OSError as err:
+            raise Fatal(f"Error with file output: {err}") from None
+        if o.trace is None:
+            raise Fatal("live capture is not available in this build: use -e <file>")
+        return self.replay(o.trace, tracker, ctx, ruleset)
+
+    # ------------------------------------------------------------ config
+    def _locate_config(self) -> str | None:
+        if self.opts.config is not None:
+            return self.opts.config
+        for p in DEFAULT_CONFIGS:
+            if os.path.exists(p):
+                return p
+        return None
+
+    def _read_config(self, path: str | None) -> None:
+        o = self.opts
+        if path is None:
+            raw = RawConfig({}, "")
+            for opt in o.overrides:
+                raw.override(opt)
+            self.config = Config.from_raw_nofile(raw) if o.overrides else \
+                Config.defaults_no_file()
+            self._configure_log()
+            self.log.info("Falco initialized. No configuration file found, proceeding with "
+                          "defaults")
+            return
+        raw = RawConfig.load(path)
+        for opt in o.overrides:
+            raw.override(opt)
+        self.config = Config.from_raw(raw)
+        self._configure_log()
+        self.log.info(f"Falco initialized with configuration file {path}")
+
+    def _configure_log(self) -> None:
+        c = self.config
+        self.log.configure(c.log_stderr, c.log_syslog, c.log_level, c.time_format_iso_8601)
+
+    @staticmethod
+    def _config_rules_path(path: str) -> list[str]:
+        """Config entries that do not exist are skipped silently (2.4)."""
+        if not os.path.exists(path):
+            return []
+        from .cli import expand_rules_path
+
+        return expand_rules_path(path)
+
+    # ------------------------------------------------------------- rules
+    def _load_rules(self, files: list[str], ctx: FieldContext) -> RulesLoader:
+        o = self.opts
+        try:
+            floor = parse_floor(self.config.priority)
+        except PriorityError as err:
+            raise Fatal(str(err)) from None
+        loader = self._new_loader(ctx, floor)
+        self.log.debug("Configured rules filenames:")
+        for f in files:
+            self.log.debug(f"   {f}")
+        for f in files:
+            self.log.info(f"Loading rules from file {f}:")
+            n_warn = len(loader.warnings)
+            n_v = len(loader.verbose_lines)
+            n_out = len(loader.verbose_stdout)
+            loader.load_file(f)
+            for w in loader.warnings[n_warn:]:
+                sys.stderr.write(w + "\n")
+            if o.verbose:
+                for line in loader.verbose_lines[n_v:]:
+                    sys.stderr.write(line + "\n")
+                for line in loader.verbose_stdout[n_out:]:
+                    print(line)
+        return loader
+
+    def _new_loader(self, ctx: FieldContext, floor: int = 7) -> RulesLoader:
+        p = self.opts.print_format
+        container_info = None
+        extra = ""
+        if p in ("c", "container"):
+            container_info = "container=%container.name (id=%container.id)"
+        elif p in ("k", "kubernetes"):
+            container_info = ("k8s.ns=%k8s.ns.name k8s.pod=%k8s.pod.name "
+                              "container=%container.id")
+        elif p in ("m", "mesos"):
+            container_info = "task=%mesos.task.name container=%container.id"
+        elif p:
+            extra = p
+        return RulesLoader(ctx, floor, self.opts.all_events, extra, container_info)
+
+    def validate(self, files: list[str]) -> int:
+        self.log.info("Validating rules file(s):")
+        for f in files:
+            self.log.info(f"   {f}")
+        loader = self._new_loader(FieldContext(StateTracker()))
+        for f in files:
+            n = len(loader.warnings)
+            loader.load_file(f)
+            for w in loader.warnings[n:]:
+                sys.stderr.write(w + "\n")
+        self.log.info("Ok")
+        return 0
+
+    def describe(self, loader: RulesLoader, name: str | None) -> int:
+        rules = list(loader.rules.values())
+        if name is not None:
+            rules = [r for r in rules if r.name == name]
+            if not rules:
+                raise Fatal(f"Could not describe rule {name}: ...No such rule: {name}")
+        print()
+        print(f"{'Rule':<50} Description")
+        print(f"{'----':<50} -----------")
+        for r in rules:
+            lines = textwrap.wrap(" ".join(r.desc.split()), 60) or [""]
+            print(f"{r.name:<50} {lines[0]}")
+            for line in lines[1:]:
+                print(" " * 51 + line)
+            print()
+        return 0
+
+    def support(self, loader: RulesLoader) -> None:
+        u = platform.uname()
+        config_text = ""
+        if self.config.path:
+            with open(self.config.path, encoding="utf-8", errors="replace") as f:
+                config_text = f.read()
+        doc = {
+            "cmdline": " ".join([sys.argv[0], *self.opts.argv]),
+            "config": config_text,
+            "rules_files": [{"name": p, "variants": [{"content": text,
+                                                      "required_engine_version": req}]}
+                            for p, text, req in loader.files],
+            "system_info": {"machine": u.machine, "nodename": u.node, "release": u.release,
+                            "sysname": u.system, "version": u.version},
+            "version": __version__,
+        }
+        sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS) + b"\n")
+
+    def list_fields(self, source: str, names_only: bool) -> None:
+        if source == "k8s_audit":
+            return
+        for name in sorted(REGISTRY):
+            fdef = REGISTRY[name]
+            if names_only:
+                print(name)
+                continue
+            desc = ("(FILTER ONLY) " if fdef.filter_only else "") + fdef.desc
+            head = f"{name:<16}" if len(name) < 16 else name + "\n" + " " * 16
+            print(head + textwrap.fill(desc, 79, initial_indent="",
+                                       subsequent_indent=" " * 16))
+
+    # -------------------------------------------------------------- loop
+    def _signals(self) -> None:
+        def stop(_sig: int, _frame: object) -> None:
+            self.stop_requested = True
+
+        def reopen(_sig: int, _frame: object) -> None:
+            self.reopen_requested = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
+        signal.signal(signal.SIGUSR1, reopen)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a dead program output is not fatal
+
+    def replay(self, path: str, tracker: StateTracker, ctx: FieldContext,
+               ruleset: Ruleset) -> int:
+        o = self.opts
+        c = self.config
+        self._signals()
+        src = TraceSource(path, BATCH)
+        self.log.info(f"Reading system call events from file: {path}")
+        tracker.load(src.meta)
+        if src.meta.machine and src.meta.machine.hostname:
+            ctx.hostname = ctx.hostname or src.meta.machine.hostname
+        src.set_interesting(wanted_codes(ruleset))
+        fmt = AlertFormatter(c.json_output, c.json_include_output_property,
+                             c.time_format_iso_8601, ctx.hostname,
+                             c.json_include_tags_property, c.json_include_hostname_property,
+                             c.json_include_source_property)
+        bucket = TokenBucket(c.outputs_rate, c.outputs_max_burst)
+        by_rule: Counter[str] = Counter()
+        by_prio: Counter[str] = Counter()
+        drops = DropMonitorStub()
+        captured = 0
+        first_ts = None
+        skip = set() if o.all_events else {e.code for e in EVENTS
+                                            if e.name in ignored_names("event")}
+        exit_code = 0
+        cpu0 = time.process_time()
+        section = src.section
+        try:
+            for batch in src.batches():
+                if batch.section != section:
+                    section = batch.section
+                    tracker.load(src.meta)
+                for e in batch.events():
+                    if self.stop_requested:
+                        break
+                    if first_ts is None:
+                        first_ts = e.ts
+                    if o.duration is not None and e.ts - first_ts > o.duration * 1e9:
+                        self.stop_requested = True
+                        break
+                    tracker.process(e)
+                    if e.type in skip or e.dump_flags & t.DF_STATE_ONLY:
+                        continue
+                    captured += 1
+                    rule = ruleset.match(e)
+                    if rule is None:
+                        continue
+                    by_rule[rule.name] += 1
+                    by_prio[rule.rule.priority] += 1
+                    if not bucket.claim():
+                        self.log.debug(f"Skipping rate-limited notification for rule "
+                                       f"{rule.name}")
+                        continue
+                    alert = fmt.render(rule, e)
+                    for ch in self.channels:
+                        ch.emit(alert)
+                if self.reopen_requested:
+                    self.reopen_requested = False
+                    for ch in self.channels:
+                        ch.reopen()
+                if self.stop_requested:
+                    break
+        except CaptureError as err:
+            self._close_channels()
+            raise Fatal(str(err)) from None
+        self._close_channels()
+        if o.verbose:
+            st = src.stats()
+            elapsed = time.process_time() - cpu0
+            sys.stderr.write(f"Driver Events:{0}\nDriver Drops:{0}\n")
+            rate = captured / elapsed if elapsed > 0 else 0.0
+            sys.stderr.write(f"Elapsed time: {elapsed:.3f}, Captured Events: {captured}, "
+                             f"{rate:.2f} eps\n")
+            del st
+        self.print_summary(by_rule, by_prio, drops)
+        return exit_code
+
+    def _close_channels(self) -> None:
+        for ch in self.channels:
+            ch.close()
+
+    @staticmethod
+    def print_summary(by_rule: Counter[str], by_prio: Counter[str],
+                      drops: DropMonitorStub) -> None:
+        out = [f"Events detected: {sum(by_rule.values())}", "Rule counts by severity:"]
+        out += [f"   {p}: {n}" for p, n in by_prio.items()]
+        out.append("Triggered rules by rule name:")
+        out += [f"   {r}: {n}" for r, n in by_rule.items()]
+        sys.stdout.write("\n".join(out) + "\n")
+        sys.stdout.flush()
+        sys.stderr.write("Syscall event drop monitoring:\n"
+                         f"   - event drop detected: {drops.occurrences} occurrences\n"
+                         f"   - num times actions taken: {drops.actions}\n")
+
+
+class DropMonitorStub:
+    """Counters of the syscall event drop monitor (its checks come with the
+    outputs/monitor work)."""
+
+    occurrences = 0
+    actions = 0
+
+
+def wanted_codes(ruleset: Ruleset) -> set[int] | None:
+    """Event types that must reach Python: what the rules can match, what
+    the state tracker handles, and the enter events paired with those."""
+    codes = ruleset.interesting_codes()
+    if codes is None:
+        return None
+    codes = set(codes) | set(HANDLERS)
+    for e in EVENTS:
+        if e.flags & (t.EF_MODIFIES_STATE | t.EF_CREATES_FD | t.EF_DESTROYS_FD):
+            codes.add(e.code)
+    codes |= {c - 1 for c in codes if c & 1}  # the enter half of each exit
+    return codes
+
+
