@@ -243,10 +243,11 @@ def _operator(op: str, fdef: FieldDef, c: Compare) -> Callable[[object], bool]:
         rx = re.compile(fnmatch.translate(const), re.S)  # type: ignore[arg-type]
         return lambda v: rx.match(v) is not None  # type: ignore[arg-type]
     if op in ("bcontains", "bstartswith"):
+        hex_text = _one(c).text
         try:
-            needle = bytes.fromhex(str(const))
+            needle = bytes.fromhex(hex_text)
         except ValueError:
-            raise FilterCompileError(f"{const} is not a valid hex string", c.pos) from None
+            raise FilterCompileError(f"{hex_text} is not a valid hex string", c.pos) from None
         if op == "bcontains":
             return lambda v: needle in (v if isinstance(v, bytes) else str(v).encode())
         return lambda v: (v if isinstance(v, bytes) else str(v).encode()).startswith(needle)

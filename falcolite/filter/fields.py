@@ -406,9 +406,36 @@ th_attr("thread.vtid", "vtid", INT, "tid in the thread's pid namespace", -1)
 th_attr("proc.sid", "sid", INT, "session id")
 th_attr("proc.vpgid", "vpgid", INT, "process group id in the pid namespace")
 th_attr("proc.fdlimit", "fdlimit", INT, "RLIMIT_NOFILE")
-th_attr("thread.cap_permitted", "cap_permitted", UINT, "permitted capabilities")
-th_attr("thread.cap_effective", "cap_effective", UINT, "effective capabilities")
-th_attr("thread.cap_inheritable", "cap_inheritable", UINT, "inheritable capabilities")
+CAPABILITIES = (
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE")
+
+
+def cap_names(mask: int) -> str:
+    """Capability sets as space-separated names, as today's Falco shows them."""
+    return " ".join(n for i, n in enumerate(CAPABILITIES) if mask >> i & 1)
+
+
+for _name, _attr in (("thread.cap_permitted", "cap_permitted"),
+                     ("thread.cap_effective", "cap_effective"),
+                     ("thread.cap_inheritable", "cap_inheritable")):
+    simple(_name, STRING, f"{_attr.split('_')[1]} capabilities, by name",
+           lambda e, a=_attr: cap_names(getattr(e.thread, a)) if e.thread is not None
+           else None)
+simple("proc.is_exe_upper_layer", BOOL, "the executable lives in an overlayfs upper layer",
+       lambda e: e.thread.exe_upper_layer if e.thread is not None else None)
+simple("proc.is_exe_from_memfd", BOOL, "the executable is a memfd",
+       lambda e: e.thread.exe_from_memfd if e.thread is not None else None)
+simple("proc.is_vpgid_leader", BOOL, "the process leads its process group",
+       lambda e: e.thread.vpid == e.thread.vpgid if e.thread is not None and
+       e.thread.vpgid >= 0 else None)
 simple("proc.exepath", STRING, "full path of the executable",
        lambda e: e.thread.exepath if e.thread is not None else None)
 simple("proc.args", STRING, "arguments, joined by spaces",
@@ -804,7 +831,44 @@ fd_field("fd.port", PORT, "client or server port",
          filter_only=True)
 fd_field("fd.net", IPNET, "client or server network",
          lambda f: AnyOf(x for x in (_ip(f, "sip"), _ip(f, "dip")) if x), filter_only=True)
+for _name in ("fd.cip.name", "fd.sip.name", "fd.lip.name", "fd.rip.name"):
+    # DNS names of the addresses: captures carry no DNS data, so none
+    simple(_name, STRING, "domain name of the address (not known in captures)",
+           lambda e: None)
+for _name in ("k8s.ns.name", "k8s.pod.name", "k8s.pod.id", "k8s.pod.label",
+              "k8s.pod.labels", "k8s.deployment.name", "k8s.rc.name", "k8s.svc.name"):
+    simple(_name, STRING, "Kubernetes metadata (no Kubernetes connection)", lambda e: None)
 fd_field("fd.cnet", IPNET, "client network",
          lambda f: None if f.is_server else _ip(f, "sip"), filter_only=True)
 fd_field("fd.snet", IPNET, "server network",
          lambda f: _ip(f, "dip") if not f.is_server else _ip(f, "sip"), filter_only=True)
+
+
+def _local_net(local: bool) -> Callable[[FieldContext, str | None], Extractor]:
+    def build(ctx: FieldContext, _arg: str | None) -> Extractor:
+        def get(e: Event) -> object:
+            f = e.fdinfo
+            if f is None or not _has_tuple(f) or f.is_server or f.role == F.ROLE_NONE:
+                return None
+            pick_client = ctx.tracker.is_local_ip(f.sip) == local
+            return f.sip if pick_client else f.dip
+        return get
+    return build
+
+
+REGISTRY["fd.lnet"] = FieldDef("fd.lnet", IPNET, "local network", _local_net(True),
+                               filter_only=True)
+REGISTRY["fd.rnet"] = FieldDef("fd.rnet", IPNET, "remote network", _local_net(False),
+                               filter_only=True)
+
+
+# executable inode (current drivers send it with execve; older captures: 0)
+th_attr("proc.exe_ino", "exe_ino", UINT, "inode of the executable")
+th_attr("proc.exe_ino.ctime", "exe_ino_ctime", ABSTIME, "ctime of the executable's inode")
+th_attr("proc.exe_ino.mtime", "exe_ino_mtime", ABSTIME, "mtime of the executable's inode")
+simple("proc.exe_ino.ctime_duration_proc_start", RELTIME,
+       "ns between the executable's ctime and the process start",
+       lambda e: e.thread.clone_ts - e.thread.exe_ino_ctime
+       if e.thread is not None and e.thread.clone_ts and e.thread.exe_ino_ctime else None)
+simple("container.start_ts", ABSTIME, "container start time (none for host processes)",
+       lambda e: None)

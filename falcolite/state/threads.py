@@ -37,7 +37,8 @@ class ThreadInfo:
 
     __slots__ = (
         "args", "cap_effective", "cap_inheritable", "cap_permitted", "cgroups", "clone_ts",
-        "comm", "container_id", "cwd", "env", "exe", "exe_writable", "exepath", "fdlimit",
+        "comm", "container_id", "cwd", "env", "exe", "exe_from_memfd", "exe_ino",
+        "exe_ino_ctime", "exe_ino_mtime", "exe_upper_layer", "exe_writable", "exepath", "fdlimit",
         "fds", "flags", "gid", "last_enter", "lastevent_fd", "loginuid", "pid",
         "pidns_init_start_ts", "ptid", "root", "sid", "tid", "tty", "uid", "vpgid", "vpid",
         "vtid",
@@ -73,6 +74,11 @@ class ThreadInfo:
         self.cap_effective = 0
         self.pidns_init_start_ts = 0
         self.exe_writable = False
+        self.exe_upper_layer = False
+        self.exe_from_memfd = False
+        self.exe_ino = 0
+        self.exe_ino_ctime = 0
+        self.exe_ino_mtime = 0
         self.last_enter = None  # the enter event awaiting its exit (old captures)
         self.lastevent_fd = -1  # the fd of the last enter event that used one
 
@@ -97,6 +103,9 @@ class ThreadInfo:
         t.cap_effective = r.cap_effective
         t.pidns_init_start_ts = r.pidns_init_start_ts
         t.exe_writable = r.exe_writable
+        t.exe_upper_layer = r.exe_upper_layer
+        t.exe_from_memfd = r.exe_from_memfd
+        t.exe_ino, t.exe_ino_ctime, t.exe_ino_mtime = r.exe_ino, r.exe_ino_ctime, r.exe_ino_mtime
         return t
 
     @property
