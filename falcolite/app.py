@@ -24,6 +24,7 @@ from .filter.fields import REGISTRY, FieldContext
 from .log import Log
 from .outputs.alerts import AlertFormatter
 from .outputs.channels import Channel, make_channels
+from .outputs.formatter import FormatError, Formatter
 from .outputs.ratelimit import TokenBucket
 from .rules.evttypes import ignored_names
 from .rules.loader import RulesError, RulesLoader
@@ -94,6 +95,10 @@ class App:
         if o.list_fields is not None:
             self.list_fields(o.list_fields, o.names_only)
             return 0
+        if o.list_events is not None:
+            if o.trace is None:
+                raise Fatal("--list-events needs a capture file: -e <file>")
+            return self.list_events(o.trace, o.list_events)
         if o.daemon and not o.pidfile:
             raise Fatal("If -d is provided, a pid file must also be provided")
         config_path = self._locate_config()
@@ -281,6 +286,36 @@ class App:
             head = f"{name:<16}" if len(name) < 16 else name + "\n" + " " * 16
             print(head + textwrap.fill(desc, 79, initial_indent="",
                                        subsequent_indent=" " * 16))
+
+    def list_events(self, path: str, fmt: str) -> int:
+        """Every event of a capture in a %field format, like `sysdig -r -p`."""
+        tracker = StateTracker()
+        ctx = FieldContext(tracker)
+        try:
+            formatter = Formatter(fmt, ctx)
+        except FormatError as err:
+            raise Fatal(f"Invalid output format '{fmt}': '{err}'") from None
+        out = sys.stdout.buffer
+        src = TraceSource(path, BATCH)
+        tracker.load(src.meta)
+        section = src.section
+        try:
+            for batch in src.batches():
+                if batch.section != section:
+                    section = batch.section
+                    tracker.load(src.meta)
+                lines = []
+                for e in batch.events():
+                    tracker.process(e)
+                    text = formatter.render(e)
+                    if text is not None:
+                        lines.append(text.encode("utf-8", "surrogateescape") + b"\n")
+                out.write(b"".join(lines))
+        except CaptureError as err:
+            out.flush()
+            raise Fatal(str(err)) from None
+        out.flush()
+        return 0
 
     # -------------------------------------------------------------- loop
     def _signals(self) -> None:

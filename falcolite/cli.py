@@ -15,7 +15,9 @@ SHORT = "hc:AbdD:e:F:ik:K:Ll:m:M:No:P:p:r:S:s:T:t:UuvV:w:"
 LONG = ["help", "print-base64", "daemon", "k8s-api=", "k8s-api-cert=", "mesos-api=",
         "option=", "print=", "pidfile=", "snaplen=", "support", "unbuffered", "validate=",
         "version", "stats_interval=", "stats-interval=", "ignored-events", "writefile=",
-        "cri=", "list-events", "userspace", "disable-source=", "enable-source=", "dry-run"]
+        "cri=", "userspace", "disable-source=", "enable-source=", "dry-run"]
+LIST_EVENTS_FORMAT = ("*%evt.num %evt.time %evt.cpu %proc.name %thread.tid %evt.dir %evt.type "
+                      "%evt.args")
 
 USAGE = f"""{PROG} (a Falco-compatible runtime security agent)
 Usage: {PROG} [options]
@@ -40,7 +42,8 @@ Options:
  --list[=<source>]             List all defined fields. If <source> is provided, only list
                                those fields for the source <source>. Current values for
                                <source> are "syscall" or "k8s_audit"
- --list-events                 With -e: print every event, sysdig style, and exit.
+ --list-events[=<format>]      With -e: print every event in the %field format <format>
+                               (default: like sysdig's '-p' listing) and exit.
  -M <num_seconds>              Stop collecting after <num_seconds> reached.
  -N                            When used with --list, only print field names.
  -o, --option <key>=<val>      Set the value of option <key> to <val>. Overrides values in
@@ -96,7 +99,7 @@ class Options:
     describe_rule: str | None = None
     list_fields: str | None = None  # "" = all sources
     names_only: bool = False
-    list_events: bool = False
+    list_events: str | None = None  # the format
     duration: float | None = None
     overrides: list[str] = field(default_factory=list)
     print_format: str | None = None
@@ -161,6 +164,10 @@ def parse_args(argv: list[str]) -> Options:
             o.list_fields = ""
         elif a.startswith("--list="):
             o.list_fields = a[len("--list="):]
+        elif a == "--list-events":
+            o.list_events = LIST_EVENTS_FORMAT
+        elif a.startswith("--list-events="):
+            o.list_events = a[len("--list-events="):]
         else:
             args.append(a)
     try:
@@ -193,8 +200,6 @@ def parse_args(argv: list[str]) -> Options:
             o.list_rules = True
         elif opt == "-l":
             o.describe_rule = val
-        elif opt == "--list-events":
-            o.list_events = True
         elif opt == "-M":
             try:
                 o.duration = float(val)
