@@ -101,6 +101,7 @@ struct fl_reader {
 	uint64_t *nums, *ts, *tids;
 
 	fl_stats stats;
+	bool in_batch;        /* inside fl_next_batch: a signal interrupts a read */
 	bool has_pending_err; /* an error found after the events of the last batch */
 	char pending_err[FL_ERRLEN];
 };
@@ -137,7 +138,14 @@ static uint64_t rd64(const uint8_t *p)
 
 /* ---------------------------------------------------------------- input */
 
-enum { FILL_OK = 0, FILL_SHORT = 1 };
+enum { FILL_OK = 0, FILL_SHORT = 1, FILL_AGAIN = 2 };
+
+/* A read interrupted by a signal while a batch is being read hands control
+ * back to the caller (an empty batch), so that it can act on the signal. */
+static bool interrupted(fl_reader *r)
+{
+	return errno == EINTR && r->in_batch;
+}
 
 /* Give the inflater its next input chunk: from the mapping, or read(). */
 static int read_input(fl_reader *r, char *err)
@@ -154,7 +162,9 @@ static int read_input(fl_reader *r, char *err)
 	ssize_t n;
 	do
 		n = read(r->fd, r->in, IN_CHUNK);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && !r->in_batch);
+	if (n < 0 && interrupted(r))
+		return FILL_AGAIN;
 	if (n < 0)
 		return fail(err, "read error at compressed offset %llu: %s",
 			    (unsigned long long)r->z.total_in, strerror(errno));
@@ -183,7 +193,9 @@ static int top_up_input(fl_reader *r, char *err)
 	ssize_t n;
 	do
 		n = read(r->fd, r->in + 1, IN_CHUNK - 1);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && !r->in_batch);
+	if (n < 0 && interrupted(r))
+		return FILL_AGAIN;
 	if (n < 0)
 		return fail(err, "read error at compressed offset %llu: %s",
 			    (unsigned long long)r->z.total_in, strerror(errno));
@@ -200,7 +212,9 @@ static int pull(fl_reader *r, char *err)
 		ssize_t n;
 		do
 			n = read(r->fd, r->buf + r->end, r->cap - r->end);
-		while (n < 0 && errno == EINTR);
+		while (n < 0 && errno == EINTR && !r->in_batch);
+		if (n < 0 && interrupted(r))
+			return FILL_AGAIN;
 		if (n < 0)
 			return fail(err, "read error at offset %llu: %s",
 				    (unsigned long long)(r->off + (r->end - r->pos)), strerror(errno));
@@ -214,8 +228,11 @@ static int pull(fl_reader *r, char *err)
 			r->eof = true;
 			return FL_OK;
 		}
-		if (r->z.avail_in == 0 && !r->in_eof && read_input(r, err) != FL_OK)
-			return FL_ERR;
+		if (r->z.avail_in == 0 && !r->in_eof) {
+			int rc = read_input(r, err);
+			if (rc != FL_OK)
+				return rc;
+		}
 		uint64_t here = r->off + (r->end - r->pos);
 		if (r->z.avail_in == 0 && r->in_eof)
 			return fail(err, "truncated gzip stream: compressed data ends at offset %llu",
@@ -228,8 +245,11 @@ static int pull(fl_reader *r, char *err)
 		if (zr == Z_STREAM_END) {
 			/* Another gzip member may follow (concatenated captures);
 			 * anything else after a member is ignored, as zlib's gzread does. */
-			if (r->z.avail_in < 2 && !r->in_eof && top_up_input(r, err) != FL_OK)
-				return FL_ERR;
+			if (r->z.avail_in < 2 && !r->in_eof) {
+				int rc = top_up_input(r, err);
+				if (rc != FL_OK)
+					return rc;
+			}
 			if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f && r->z.next_in[1] == 0x8b)
 				inflateReset(&r->z);
 			else
@@ -980,9 +1000,14 @@ static int read_blocks(fl_reader *r, bool metadata_only, uint32_t max_events, ui
 	for (;;) {
 		if (*count >= max_events)
 			return STOP_BATCH_FULL;
+		/* a stream (pipe) hands out what it has before it waits for more */
+		if (!r->map && *count > 0 && r->end - r->pos < 8)
+			return STOP_BATCH_FULL;
 		int rc = r->end - r->pos >= 8 ? FILL_OK : fill(r, 8, err);
 		if (rc == FL_ERR)
 			return FL_ERR;
+		if (rc == FILL_AGAIN)
+			return STOP_BATCH_FULL;
 		uint64_t boff = r->off;
 		if (rc == FILL_SHORT) {
 			if (r->end == r->pos)
@@ -1002,9 +1027,13 @@ static int read_blocks(fl_reader *r, bool metadata_only, uint32_t max_events, ui
 			return STOP_EVENTS;
 		if (bt == BT_SHB && r->stats.n_blocks > 0 && !metadata_only)
 			return STOP_SECTION; /* caller starts the new section */
+		if (!r->map && *count > 0 && r->end - r->pos < bl)
+			return STOP_BATCH_FULL;
 		rc = r->end - r->pos >= bl ? FILL_OK : fill(r, bl, err);
 		if (rc == FL_ERR)
 			return FL_ERR;
+		if (rc == FILL_AGAIN)
+			return STOP_BATCH_FULL;
 		if (rc == FILL_SHORT)
 			return fail(err, "truncated capture: block at offset %llu (type 0x%x) declares "
 				    "%u bytes, only %zu remain", (unsigned long long)boff, bt, bl,
@@ -1209,6 +1238,7 @@ int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *b, char *err)
 		return FL_ERR;
 	r->out_len = 0;
 	uint32_t count = 0;
+	r->in_batch = true;
 	int rc = read_blocks(r, false, max_events, &count, err);
 	if (rc == STOP_SECTION && count == 0) {
 		/* the new section's header and metadata, then its events */
@@ -1216,6 +1246,7 @@ int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *b, char *err)
 		if (rc != FL_ERR)
 			rc = read_blocks(r, false, max_events, &count, err);
 	}
+	r->in_batch = false;
 	if (rc == FL_ERR) {
 		if (count == 0)
 			return FL_ERR;

@@ -19,10 +19,13 @@ from . import __version__
 from .cli import USAGE, CliError, Options
 from .config import Config, ConfigError, RawConfig
 from .events import table as t
+from .events.event import Event
 from .events.table import EVENTS
 from .filter.fields import REGISTRY, FieldContext
 from .log import Log
-from .outputs.alerts import AlertFormatter
+from .monitor.drops import DropMonitor
+from .monitor.statsfile import StatsWriter
+from .outputs.alerts import Alert, AlertFormatter
 from .outputs.channels import Channel, make_channels
 from .outputs.formatter import FormatError, Formatter
 from .outputs.ratelimit import TokenBucket
@@ -55,6 +58,8 @@ class App:
         self.opts = opts
         self.log = Log(stderr=True, use_syslog=False, level="info")
         self.stop_requested = False
+        self.stop_signal: str | None = None
+        self.reload_requested = False
         self.reopen_requested = False
         self.config = Config.defaults_no_file()
         self.channels: list[Channel] = []
@@ -119,18 +124,7 @@ class App:
         loader = self._load_rules(rules_files, ctx)
         if (o.disable_patterns or o.disable_tags) and o.enable_tags:
             raise Fatal("You can not specify both disabled (-D/-T) and enabled (-t) rules")
-        ruleset = Ruleset(loader.compiled, all_events=o.all_events)
-        for p in o.disable_patterns:
-            self.log.info(f"Disabling rules matching pattern: {p}")
-            ruleset.disable_matching(p)
-        for tag in o.disable_tags:
-            self.log.info(f"Disabling rules with tag: {tag}")
-        if o.disable_tags:
-            ruleset.disable_tags(o.disable_tags)
-        for tag in o.enable_tags:
-            self.log.info(f"Enabling rules with tag: {tag}")
-        if o.enable_tags:
-            ruleset.enable_only_tags(o.enable_tags)
+        ruleset = self._select(Ruleset(loader.compiled, all_events=o.all_events), log=True)
         if o.support:
             self.support(loader)
             return 0
@@ -143,6 +137,25 @@ class App:
         if o.trace is None:
             raise Fatal("live capture is not available in this build: use -e <file>")
         return self.replay(o.trace, tracker, ctx, ruleset)
+
+    def _select(self, ruleset: Ruleset, log: bool = False) -> Ruleset:
+        """-D, -T and -t, in that order (1.4 step 12)."""
+        o = self.opts
+        for p in o.disable_patterns:
+            if log:
+                self.log.info(f"Disabling rules matching pattern: {p}")
+            ruleset.disable_matching(p)
+        if log:
+            for tag in o.disable_tags:
+                self.log.info(f"Disabling rules with tag: {tag}")
+        if o.disable_tags:
+            ruleset.disable_tags(o.disable_tags)
+        if log:
+            for tag in o.enable_tags:
+                self.log.info(f"Enabling rules with tag: {tag}")
+        if o.enable_tags:
+            ruleset.enable_only_tags(o.enable_tags)
+        return ruleset
 
     # ------------------------------------------------------------ config
     def _locate_config(self) -> str | None:
@@ -319,42 +332,44 @@ class App:
 
     # -------------------------------------------------------------- loop
     def _signals(self) -> None:
-        def stop(_sig: int, _frame: object) -> None:
+        """SIGINT and SIGTERM stop alike (the single binary turns SIGTERM into
+        SIGINT), SIGHUP reloads, SIGUSR1 reopens outputs."""
+        def stop(sig: int, _frame: object) -> None:
             self.stop_requested = True
+            self.stop_signal = signal.Signals(sig).name
+
+        def reload(_sig: int, _frame: object) -> None:
+            self.reload_requested = True
 
         def reopen(_sig: int, _frame: object) -> None:
             self.reopen_requested = True
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGHUP, stop)
+        signal.signal(signal.SIGHUP, reload)
         signal.signal(signal.SIGUSR1, reopen)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a dead program output is not fatal
 
     def replay(self, path: str, tracker: StateTracker, ctx: FieldContext,
                ruleset: Ruleset) -> int:
         o = self.opts
-        c = self.config
         self._signals()
         src = TraceSource(path, BATCH)
         self.log.info(f"Reading system call events from file: {path}")
         tracker.load(src.meta)
-        if src.meta.machine and src.meta.machine.hostname:
-            ctx.hostname = ctx.hostname or src.meta.machine.hostname
-        src.set_interesting(wanted_codes(ruleset))
-        fmt = AlertFormatter(c.json_output, c.json_include_output_property,
-                             c.time_format_iso_8601, ctx.hostname,
-                             c.json_include_tags_property, c.json_include_hostname_property,
-                             c.json_include_source_property)
-        bucket = TokenBucket(c.outputs_rate, c.outputs_max_burst)
-        by_rule: Counter[str] = Counter()
-        by_prio: Counter[str] = Counter()
-        drops = DropMonitorStub()
-        captured = 0
-        first_ts = None
-        skip = set() if o.all_events else {e.code for e in EVENTS
-                                            if e.name in ignored_names("event")}
+        c = self.config
+        drops = DropMonitor(c.drop_actions, c.drop_rate, c.drop_max_burst, c.simulate_drops,
+                            self.log, self._emit_internal, c.json_output)
+        run = _Run(self, ruleset, ctx)
+        # simulated drops tick on every event's time, so every event must come
+        src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
+        stats = None
+        if o.stats_file:
+            stats = StatsWriter(o.stats_file, o.stats_interval,
+                                lambda: (run.events_read, 0, 0))
+            stats.start()
         exit_code = 0
+        first_ts = None
         cpu0 = time.process_time()
         section = src.section
         try:
@@ -370,42 +385,63 @@ class App:
                     if o.duration is not None and e.ts - first_ts > o.duration * 1e9:
                         self.stop_requested = True
                         break
+                    run.events_read += 1
                     tracker.process(e)
-                    if e.type in skip or e.dump_flags & t.DF_STATE_ONLY:
-                        continue
-                    captured += 1
-                    rule = ruleset.match(e)
-                    if rule is None:
-                        continue
-                    by_rule[rule.name] += 1
-                    by_prio[rule.rule.priority] += 1
-                    if not bucket.claim():
-                        self.log.debug(f"Skipping rate-limited notification for rule "
-                                       f"{rule.name}")
-                        continue
-                    alert = fmt.render(rule, e)
-                    for ch in self.channels:
-                        ch.emit(alert)
+                    if drops.check(e.ts, 0, 0):
+                        self.stop_requested = True
+                        exit_code = 1
+                        break
+                    run.handle(e)
                 if self.reopen_requested:
                     self.reopen_requested = False
                     for ch in self.channels:
                         ch.reopen()
+                if self.reload_requested:
+                    self.reload_requested = False
+                    run = self._reload(run, ctx, src, drops)
                 if self.stop_requested:
                     break
         except CaptureError as err:
-            self._close_channels()
+            self._finish(stats)
             raise Fatal(str(err)) from None
-        self._close_channels()
+        self._finish(stats)
+        if self.stop_signal is not None:
+            self.log.info(f"{self.stop_signal} received, stopping")
         if o.verbose:
-            st = src.stats()
             elapsed = time.process_time() - cpu0
-            sys.stderr.write(f"Driver Events:{0}\nDriver Drops:{0}\n")
-            rate = captured / elapsed if elapsed > 0 else 0.0
-            sys.stderr.write(f"Elapsed time: {elapsed:.3f}, Captured Events: {captured}, "
-                             f"{rate:.2f} eps\n")
-            del st
-        self.print_summary(by_rule, by_prio, drops)
+            rate = run.captured / elapsed if elapsed > 0 else 0.0
+            sys.stderr.write(f"Driver Events:0\nDriver Drops:0\nElapsed time: {elapsed:.3f}, "
+                             f"Captured Events: {run.captured}, {rate:.2f} eps\n")
+        self.print_summary(run.by_rule, run.by_prio, drops)
         return exit_code
+
+    def _reload(self, run: _Run, ctx: FieldContext, src: TraceSource,
+                drops: DropMonitor) -> _Run:
+        """SIGHUP: config and rules read again, outputs reopened; the capture
+        goes on from where it is and the counters keep counting."""
+        self.log.info("SIGHUP received, reloading configuration and rules")
+        self._close_channels()
+        self._read_config(self._locate_config())
+        files = self.opts.rules if self.opts.rules_given else [
+            p for f in self.config.rules_files for p in self._config_rules_path(f)] or \
+            [default_rules_file()]
+        loader = self._load_rules(files, ctx)
+        ruleset = self._select(Ruleset(loader.compiled, all_events=self.opts.all_events))
+        self.channels = make_channels(self.config, self.log, self.opts.unbuffered)
+        new = _Run(self, ruleset, ctx)
+        new.events_read, new.captured = run.events_read, run.captured
+        new.by_rule, new.by_prio = run.by_rule, run.by_prio
+        src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
+        return new
+
+    def _emit_internal(self, alert: Alert) -> None:
+        for ch in self.channels:
+            ch.emit(alert)
+
+    def _finish(self, stats: StatsWriter | None) -> None:
+        if stats is not None:
+            stats.stop()
+        self._close_channels()
 
     def _close_channels(self) -> None:
         for ch in self.channels:
@@ -413,7 +449,7 @@ class App:
 
     @staticmethod
     def print_summary(by_rule: Counter[str], by_prio: Counter[str],
-                      drops: DropMonitorStub) -> None:
+                      drops: DropMonitor) -> None:
         out = [f"Events detected: {sum(by_rule.values())}", "Rule counts by severity:"]
         out += [f"   {p}: {n}" for p, n in by_prio.items()]
         out.append("Triggered rules by rule name:")
@@ -422,15 +458,45 @@ class App:
         sys.stdout.flush()
         sys.stderr.write("Syscall event drop monitoring:\n"
                          f"   - event drop detected: {drops.occurrences} occurrences\n"
-                         f"   - num times actions taken: {drops.actions}\n")
+                         f"   - num times actions taken: {drops.actions_taken}\n")
 
 
-class DropMonitorStub:
-    """Counters of the syscall event drop monitor (its checks come with the
-    outputs/monitor work)."""
+class _Run:
+    """What one configuration of the loop uses, and the run's counters."""
 
-    occurrences = 0
-    actions = 0
+    def __init__(self, app: App, ruleset: Ruleset, ctx: FieldContext) -> None:
+        c = app.config
+        self.app = app
+        self.ruleset = ruleset
+        self.fmt = AlertFormatter(c.json_output, c.json_include_output_property,
+                                  c.time_format_iso_8601, ctx.hostname,
+                                  c.json_include_tags_property,
+                                  c.json_include_hostname_property,
+                                  c.json_include_source_property)
+        self.bucket = TokenBucket(c.outputs_rate, c.outputs_max_burst)
+        self.skip = frozenset() if app.opts.all_events else frozenset(
+            e.code for e in EVENTS if e.name in ignored_names("event"))
+        self.by_rule: Counter[str] = Counter()
+        self.by_prio: Counter[str] = Counter()
+        self.events_read = 0
+        self.captured = 0
+
+    def handle(self, e: Event) -> None:
+        """Rules and outputs for one event (state is already updated)."""
+        if e.type in self.skip or e.dump_flags & t.DF_STATE_ONLY:
+            return
+        self.captured += 1
+        rule = self.ruleset.match(e)
+        if rule is None:
+            return
+        self.by_rule[rule.name] += 1
+        self.by_prio[rule.rule.priority] += 1
+        if not self.bucket.claim():
+            self.app.log.debug(f"Skipping rate-limited notification for rule {rule.name}")
+            return
+        alert = self.fmt.render(rule, e)
+        for ch in self.app.channels:
+            ch.emit(alert)
 
 
 def wanted_codes(ruleset: Ruleset) -> set[int] | None:

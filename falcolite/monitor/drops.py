@@ -1,0 +1,90 @@
+"""The syscall event drop monitor (falco-compat.md 3.7): once per second of
+event time, compare the capture's drop counter with the previous check and,
+when events were lost, take the configured actions, limited by a token
+bucket."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import orjson
+
+from ..filter.fields import iso8601, local_time
+from ..outputs.alerts import Alert
+from ..outputs.ratelimit import TokenBucket
+
+ORDER = ("ignore", "log", "alert", "exit")
+RULE = "Falco internal: syscall event drop"
+SECOND = 1_000_000_000
+
+
+class DropMonitor:
+    """`check(ts, n_evts, n_drops)` for every event; True means: stop now
+    (the exit action)."""
+
+    def __init__(self, actions: list[str], rate: float, max_burst: float, simulate: bool,
+                 log, emit: Callable[[Alert], None], json_output: bool) -> None:
+        self.actions = [a for a in ORDER if a in set(actions)]  # a set, in Falco's order
+        self.simulate = simulate
+        self.log = log
+        self.emit = emit
+        self.json_output = json_output
+        # refills in event time, first reference point wall-clock time [quirk]
+        self.bucket = TokenBucket(rate, max_burst, now=time.time())
+        self.next_check: int | None = None
+        self.prev_evts = 0
+        self.prev_drops = 0
+        self.occurrences = 0
+        self.actions_taken = 0
+
+    @property
+    def active(self) -> bool:
+        """Whether checks can ever act (files only drop with simulate_drops)."""
+        return self.simulate or self.actions != ["ignore"]
+
+    def check(self, ts: int, n_evts: int, n_drops: int) -> bool:
+        if self.next_check is None:
+            self.next_check = ts + SECOND
+            return False
+        if ts <= self.next_check:
+            return False
+        self.next_check = ts + SECOND
+        delta_evts = n_evts - self.prev_evts
+        delta_drops = n_drops - self.prev_drops
+        self.prev_evts, self.prev_drops = n_evts, n_drops
+        if self.simulate:
+            self.log.info("Simulating syscall event drop")
+            delta_drops += 1
+        if delta_drops <= 0:
+            return False
+        self.occurrences += 1
+        if not self.bucket.claim(ts / SECOND):
+            self.log.debug("Syscall event drop but token bucket depleted, skipping actions")
+            return False
+        self.actions_taken += 1
+        msg = (f"Falco internal: syscall event drop. {delta_drops} system calls dropped in "
+               "last second.")
+        for action in self.actions:
+            if action == "log":
+                self.log.error(msg)
+            elif action == "alert":
+                self.emit(self.internal_alert(ts, msg, delta_drops, delta_evts))
+            elif action == "exit":
+                self.log.critical(msg)
+                self.log.critical("Exiting.")
+                return True
+        return False
+
+    def internal_alert(self, ts: int, msg: str, n_drops: int, n_evts: int) -> Alert:
+        """Not tied to an event, not passed through the formatter, not rate
+        limited, not counted in the summary."""
+        fields = {"n_drops": str(n_drops), "n_evts": str(n_evts)}
+        text = f"{local_time(ts)}: Critical {msg}(" + " ".join(
+            f"{k}={v}" for k, v in sorted(fields.items())) + ")"
+        js = None
+        if self.json_output:
+            js = orjson.dumps({"output": msg, "output_fields": fields, "priority": "Critical",
+                               "rule": RULE, "time": iso8601(ts)},
+                              option=orjson.OPT_SORT_KEYS)
+        return Alert(RULE, 2, ts, text, js)
