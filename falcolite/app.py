@@ -413,6 +413,10 @@ class App:
             sys.stderr.write(f"Driver Events:0\nDriver Drops:0\nElapsed time: {elapsed:.3f}, "
                              f"Captured Events: {run.captured}, {rate:.2f} eps\n")
         self.print_summary(run.by_rule, run.by_prio, drops)
+        for ch in self.channels:
+            if ch.failed:
+                sys.stderr.write(f"Output channel {ch.name} failed to deliver {ch.failed} "
+                                 "alerts\n")
         return exit_code
 
     def _reload(self, run: _Run, ctx: FieldContext, src: TraceSource,

@@ -5,7 +5,6 @@ the message had; on syslog none."""
 from __future__ import annotations
 
 import sys
-import syslog
 import time
 
 LEVELS = ("emergency", "alert", "critical", "error", "warning", "notice", "info", "debug")
@@ -20,6 +19,7 @@ class Log:
         self.level = LEVELS.index(level)
         self.iso8601 = iso8601
         self.out = sys.stderr
+        self._syslog = None
 
     def configure(self, stderr: bool, use_syslog: bool, level: str, iso8601: bool) -> None:
         self.stderr = stderr
@@ -35,7 +35,14 @@ class Log:
             return
         text = msg.rstrip("\n")
         if self.use_syslog:
-            syslog.syslog(level, text)
+            if self._syslog is None:
+                from .outputs.channels import SyslogClient
+
+                self._syslog = SyslogClient()
+            try:
+                self._syslog.send(level, text)
+            except OSError:
+                pass  # no syslog daemon: the line still goes to stderr if enabled
         if self.stderr:
             self.write_stderr(text)
 

@@ -5,9 +5,11 @@ failure is logged and counted, and the channel tries again next time."""
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import subprocess
 import sys
-import syslog
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -100,11 +102,49 @@ class FileChannel(Channel):
             self.f = None
 
 
+class SyslogClient:
+    """syslog(3) without openlog: facility user, the program name as ident,
+    one datagram per message to the local socket (FALCOLITE_SYSLOG_SOCKET,
+    else /dev/log), reconnecting after errors."""
+
+    FACILITY_USER = 1
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path or os.environ.get("FALCOLITE_SYSLOG_SOCKET", "/dev/log")
+        self.ident = os.path.basename(sys.argv[0]) or "falcolite"
+        self.sock: socket.socket | None = None
+
+    def send(self, severity: int, text: str) -> None:
+        stamp = time.strftime("%b %e %H:%M:%S")
+        msg = f"<{self.FACILITY_USER * 8 + severity}>{stamp} {self.ident}[{os.getpid()}]: {text}"
+        data = msg.encode("utf-8", "replace")
+        try:
+            if self.sock is None:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self.sock.connect(self.path)
+            self.sock.send(data)
+        except OSError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
 class SyslogChannel(Channel):
     name = "syslog"
 
+    def __init__(self, log: Logger) -> None:
+        super().__init__(log)
+        self.client = SyslogClient()
+
     def write(self, alert: Alert) -> None:
-        syslog.syslog(alert.priority, payload(alert).decode("utf-8", "replace"))
+        self.client.send(alert.priority, payload(alert).decode("utf-8", "replace"))
+
+    def close(self) -> None:
+        self.client.close()
 
 
 class ProgramChannel(Channel):
