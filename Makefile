@@ -35,7 +35,7 @@ $(VENV)/.installed: pyproject.toml setup.py cdriver/build_ffi.py $(wildcard cdri
 
 # ---------------------------------------------------------------- use
 demo: build-deps venv
-	$(VENV)/bin/falcolite -e $(DEMO_CAPTURE) --list-events
+	$(VENV)/bin/falcolite -e $(DEMO_CAPTURE) -o json_output=true
 
 # ---------------------------------------------------------------- checks
 lint: venv
@@ -50,7 +50,9 @@ test: deps venv
 	$(MAKE) ctest
 
 bench: venv
-	$(VPY) bench/reader.py
+	$(VPY) bench/reader.py --keep $(OUT)/bench.scap
+	$(VPY) bench/filters.py --keep $(OUT)/bench.scap
+	$(VPY) bench/rules.py --keep $(OUT)/bench.scap
 
 clean:
 	rm -rf $(OUT) $(VENV) falcolite/_cdriver*.so
