@@ -356,6 +356,8 @@ class App:
         self._signals()
         src = TraceSource(path, BATCH)
         self.log.info(f"Reading system call events from file: {path}")
+        if o.daemon:  # after the capture is open: start-up errors reach the terminal
+            self.daemonize(o.pidfile)
         tracker.load(src.meta)
         c = self.config
         drops = DropMonitor(c.drop_actions, c.drop_rate, c.drop_max_burst, c.simulate_drops,
@@ -437,6 +439,37 @@ class App:
         new.by_rule, new.by_prio = run.by_rule, run.by_prio
         src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
         return new
+
+    def daemonize(self, pidfile: str) -> None:
+        """Fork; the parent writes the child's pid to the pid file and exits 0
+        (8.2); the child leaves the terminal behind."""
+        try:
+            pid = os.fork()
+        except OSError:
+            raise Fatal("Could not fork") from None
+        if pid > 0:
+            try:
+                with open(pidfile, "w", encoding="ascii") as f:
+                    f.write(str(pid))
+            except OSError:
+                self.log.error(f"Could not write pid to pid file {pidfile}. Exiting.")
+                os._exit(1)
+            os._exit(0)
+        try:
+            os.setsid()
+        except OSError:
+            self.log.critical("Could not set session id. Exiting.")
+            os._exit(1)
+        os.umask(0o027)
+        try:
+            os.chdir("/")
+        except OSError:
+            self.log.critical("Could not change working directory to '/'. Exiting.")
+            os._exit(1)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
 
     def _emit_internal(self, alert: Alert) -> None:
         for ch in self.channels:

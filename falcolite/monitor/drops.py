@@ -8,10 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import orjson
-
-from ..filter.fields import iso8601, local_time
-from ..outputs.alerts import Alert
+from ..outputs.alerts import Alert, internal_alert
 from ..outputs.ratelimit import TokenBucket
 
 ORDER = ("ignore", "log", "alert", "exit")
@@ -77,14 +74,6 @@ class DropMonitor:
         return False
 
     def internal_alert(self, ts: int, msg: str, n_drops: int, n_evts: int) -> Alert:
-        """Not tied to an event, not passed through the formatter, not rate
-        limited, not counted in the summary."""
-        fields = {"n_drops": str(n_drops), "n_evts": str(n_evts)}
-        text = f"{local_time(ts)}: Critical {msg}(" + " ".join(
-            f"{k}={v}" for k, v in sorted(fields.items())) + ")"
-        js = None
-        if self.json_output:
-            js = orjson.dumps({"output": msg, "output_fields": fields, "priority": "Critical",
-                               "rule": RULE, "time": iso8601(ts)},
-                              option=orjson.OPT_SORT_KEYS)
-        return Alert(RULE, 2, ts, text, js)
+        """Critical, not rate limited, not counted in the summary."""
+        return internal_alert(RULE, 2, ts, msg, {"n_drops": str(n_drops),
+                                                 "n_evts": str(n_evts)}, self.json_output)

@@ -75,6 +75,21 @@ class AlertFormatter:
         return Alert(rule.name, rule.rule.level, e.ts, text, js)
 
 
+def internal_alert(rule: str, priority: int, ts: int, message: str, fields: dict[str, str],
+                   json_output: bool) -> Alert:
+    """A general-purpose alert not tied to an event and not passed through
+    the formatter: `<time>: <Priority> <message>(k=v k=v)`, or a JSON object
+    with sorted keys and the fields as strings."""
+    prio = NAMES[priority]
+    text = escape_control(f"{local_time(ts)}: {prio} {message}(" + " ".join(
+        f"{k}={v}" for k, v in sorted(fields.items())) + ")")
+    js = None
+    if json_output:
+        js = orjson.dumps({"output": message, "output_fields": fields, "priority": prio,
+                           "rule": rule, "time": iso8601(ts)}, option=orjson.OPT_SORT_KEYS)
+    return Alert(rule, priority, ts, text, js)
+
+
 def json_line(head: dict, fields: dict) -> bytes:
     """Sorted keys, compact, with `output_fields` last after ", " (Falco's
     layout)."""
