@@ -3,8 +3,7 @@ reader (falcolite._cdriver)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 
 from .._cdriver import ffi, lib
 from ..events.event import Event
@@ -18,39 +17,11 @@ from ..events.records import (
     UserRecord,
 )
 from ..events.table import EVENT_MAX, reader_arrays
+from .batch import Batch, batch_from
 
 
 class CaptureError(Exception):
     """A capture that cannot be read: the message names the byte offset."""
-
-
-@dataclass(slots=True)
-class Batch:
-    """One batch of events; `buf` is a private copy, so the batch (and the
-    Events made from it) stay valid after the next read."""
-
-    buf: bytes
-    section: int
-    offsets: Sequence[int]
-    types: Sequence[int]
-    cpus: Sequence[int]
-    dump_flags: Sequence[int]
-    nums: Sequence[int]
-    ts: Sequence[int]
-    tids: Sequence[int]
-
-    def __len__(self) -> int:
-        return len(self.types)
-
-    def events(self) -> Iterator[Event]:
-        buf = self.buf
-        for i in range(len(self.types)):
-            yield Event(buf, self.offsets[i], self.nums[i], self.ts[i], self.tids[i],
-                        self.types[i], self.cpus[i], self.dump_flags[i])
-
-
-def _view(arr, n: int, size: int, code: str) -> memoryview:
-    return memoryview(ffi.buffer(arr, n * size)[:]).cast(code)
 
 
 def _bytes(s) -> bytes:  # an fl_bytes
@@ -118,14 +89,7 @@ class TraceSource:
             self.section = b.section
             self.sections_seen += 1
             self.meta = self._load_meta()
-        n = b.count
-        # one copy per array: ints are only made when Python looks at them
-        return Batch(
-            ffi.buffer(b.buf, b.size)[:], b.section,
-            _view(b.offsets, n, 4, "I"), _view(b.types, n, 2, "H"), _view(b.cpus, n, 2, "H"),
-            _view(b.dump_flags, n, 4, "I"), _view(b.nums, n, 8, "Q"), _view(b.ts, n, 8, "Q"),
-            _view(b.tids, n, 8, "Q"),
-        )
+        return batch_from(b)
 
     def batches(self) -> Iterator[Batch]:
         while (batch := self.next_batch()) is not None:
