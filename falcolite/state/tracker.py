@@ -314,37 +314,38 @@ def on_clone_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     _inherit_fds(st, child, th, flags)  # type: ignore[arg-type]
 
 
-def _fill_from_clone(st: StateTracker, e: Event, child: ThreadInfo) -> None:
+def _take_process_params(st: StateTracker, e: Event, th: ThreadInfo,
+                         ints: tuple[str, ...]) -> None:
+    """What clone and execve exits both carry: exe, args, comm (else the
+    exe's basename), cgroups, and the named integer parameters."""
     exe = st.arg(e, "exe")
-    child.exe = text(exe) if isinstance(exe, bytes) else child.exe  # type: ignore[arg-type]
+    if isinstance(exe, bytes):
+        th.exe = text(exe)
     args = st.arg(e, "args")
     if isinstance(args, bytes):
-        child.args = split_nul(args)
+        th.args = split_nul(args)
     comm = st.arg(e, "comm")
-    if isinstance(comm, bytes):
-        child.comm = text(comm)
+    if isinstance(comm, bytes) and comm:
+        th.comm = text(comm)
     elif isinstance(exe, bytes):
-        child.comm = posixpath.basename(text(exe))
+        th.comm = posixpath.basename(text(exe))
+    cg = st.arg(e, "cgroups")
+    if isinstance(cg, bytes):
+        th.cgroups = split_nul(cg)
+        th.container_id = container_id(th.cgroups)
+    for name in ints:
+        v = st.arg(e, name)
+        if isinstance(v, int):
+            setattr(th, name, v)
+
+
+def _fill_from_clone(st: StateTracker, e: Event, child: ThreadInfo) -> None:
+    _take_process_params(st, e, child, ("uid", "gid", "vtid", "vpid", "fdlimit"))
     cwd = st.arg(e, "cwd")
     if isinstance(cwd, bytes):
         child.cwd = with_slash(text(cwd))
-    for name in ("uid", "gid"):
-        v = st.arg(e, name)
-        if isinstance(v, int):
-            setattr(child, name, v)
-    cg = st.arg(e, "cgroups")
-    if isinstance(cg, bytes):
-        child.cgroups = split_nul(cg)
-        child.container_id = container_id(child.cgroups)
-    for name in ("vtid", "vpid"):
-        v = st.arg(e, name)
-        if isinstance(v, int):
-            setattr(child, name, v)
-    fl = st.arg(e, "fdlimit")
-    if isinstance(fl, int):
-        child.fdlimit = fl
     parent = st.threads.get(child.ptid)
-    if parent is not None:
+    if parent is not None:  # what the kernel copies from the parent
         child.loginuid = parent.loginuid
         child.tty = parent.tty
         child.env = parent.env
@@ -364,46 +365,22 @@ def _inherit_fds(st: StateTracker, child: ThreadInfo, parent: ThreadInfo | None,
     if parent is None:
         return
     src = (st.threads.main_thread(parent) or parent).fds
-    child.fds = dict(src) if flags & CLONE_FILES else {n: f for n, f in src.items()}
+    # CLONE_FILES shares the table; otherwise the child gets a copy
+    child.fds = src if flags & CLONE_FILES else dict(src)
 
 
 def on_execve_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     res = st.arg(e, "res")
     if res != 0:
         return
-    exe = st.arg(e, "exe")
-    if isinstance(exe, bytes):
-        th.exe = text(exe)
-    args = st.arg(e, "args")
-    if isinstance(args, bytes):
-        th.args = split_nul(args)
-    comm = st.arg(e, "comm")
-    if isinstance(comm, bytes) and comm:
-        th.comm = text(comm)
-    elif isinstance(exe, bytes):
-        th.comm = posixpath.basename(text(exe))
-    for name in ("pid", "ptid"):
-        v = st.arg(e, name)
-        if isinstance(v, int):
-            setattr(th, name, v)
+    _take_process_params(st, e, th, ("pid", "ptid", "tty", "fdlimit", "uid", "gid",
+                                     "cap_inheritable", "cap_permitted", "cap_effective"))
     env = st.arg(e, "env")
     if isinstance(env, bytes):
         th.env = split_env(env)
-    cg = st.arg(e, "cgroups")
-    if isinstance(cg, bytes):
-        th.cgroups = split_nul(cg)
-        th.container_id = container_id(th.cgroups)
-    for name in ("tty", "fdlimit"):
-        v = st.arg(e, name)
-        if isinstance(v, int):
-            setattr(th, name, v)
     lu = st.arg(e, "loginuid")
     if isinstance(lu, int):
         th.loginuid = lu & 0xFFFFFFFF
-    for name in ("uid", "gid", "cap_inheritable", "cap_permitted", "cap_effective"):
-        v = st.arg(e, name)
-        if isinstance(v, int):
-            setattr(th, name, v)
     # the executable's path: what the driver says, else the path given to
     # execve; old events have neither and leave it unchanged
     trusted = st.arg(e, "trusted_exepath")
