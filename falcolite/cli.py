@@ -3,10 +3,10 @@ with Falco's flags, messages and early exits."""
 
 from __future__ import annotations
 
-import getopt
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 PROG = "falcolite"
@@ -144,38 +144,70 @@ def expand_rules_path(path: str) -> list[str]:
     return sorted(out, key=lambda p: p.encode("utf-8", "surrogateescape"))
 
 
-def _getopt_message(err: getopt.GetoptError) -> str:
-    opt = err.opt
-    if "requires argument" in err.msg:
-        return (f"{PROG}: option requires an argument -- '{opt}'" if len(opt) == 1
-                else f"{PROG}: option '--{opt}' requires an argument")
-    if "must not have an argument" in err.msg:
-        return f"{PROG}: option '--{opt}' doesn't allow an argument"
-    if len(opt) == 1:
-        return f"{PROG}: invalid option -- '{opt}'"
-    return f"{PROG}: unrecognized option '--{opt}'"
+OPTIONAL_ARG = frozenset(("list", "list-events"))  # only attached: --list=syscall
+
+
+def _long_spec(name: str) -> bool | None:
+    """Whether a long option takes an argument; None if unknown."""
+    if name in OPTIONAL_ARG or name in LONG:
+        return False
+    if name + "=" in LONG:
+        return True
+    return None
+
+
+def iter_options(argv: list[str]) -> Iterator[tuple[str, str]]:
+    """GNU getopt_long, one option at a time, so that options act in the
+    order given (`--version` at once, `-r` checked before later flags)."""
+    takes_arg = {c: SHORT[i + 1:i + 2] == ":" for i, c in enumerate(SHORT) if c != ":"}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--":
+            return
+        if a.startswith("--"):
+            name, eq, val = a[2:].partition("=")
+            need = _long_spec(name)
+            if need is None:
+                raise CliError(f"{PROG}: unrecognized option '{a}'")
+            if need and not eq:
+                if i >= len(argv):
+                    raise CliError(f"{PROG}: option '--{name}' requires an argument")
+                val = argv[i]
+                i += 1
+            elif not need and eq and name not in OPTIONAL_ARG:
+                raise CliError(f"{PROG}: option '--{name}' doesn't allow an argument")
+            yield "--" + name, val
+        elif a.startswith("-") and len(a) > 1:
+            j = 1
+            while j < len(a):
+                c = a[j]
+                j += 1
+                if c not in takes_arg:
+                    raise CliError(f"{PROG}: invalid option -- '{c}'")
+                if takes_arg[c]:
+                    if j < len(a):
+                        val = a[j:]
+                    elif i < len(argv):
+                        val = argv[i]
+                        i += 1
+                    else:
+                        raise CliError(f"{PROG}: option requires an argument -- '{c}'")
+                    yield "-" + c, val
+                    break
+                yield "-" + c, ""
+        # other words are ignored, as Falco does
 
 
 def parse_args(argv: list[str]) -> Options:
     o = Options(argv=list(argv))
-    args: list[str] = []
-    for a in argv:  # --list takes an optional argument, attached with '='
-        if a == "--list":
-            o.list_fields = ""
-        elif a.startswith("--list="):
-            o.list_fields = a[len("--list="):]
-        elif a == "--list-events":
-            o.list_events = LIST_EVENTS_FORMAT
-        elif a.startswith("--list-events="):
-            o.list_events = a[len("--list-events="):]
-        else:
-            args.append(a)
-    try:
-        opts, _rest = getopt.gnu_getopt(args, SHORT, LONG)
-    except getopt.GetoptError as err:
-        raise CliError(_getopt_message(err)) from None
-    for opt, val in opts:
-        if opt in ("-h", "--help"):
+    for opt, val in iter_options(argv):
+        if opt == "--list":
+            o.list_fields = val  # optional argument, attached with '='
+        elif opt == "--list-events":
+            o.list_events = val or LIST_EVENTS_FORMAT
+        elif opt in ("-h", "--help"):
             o.help = True
         elif opt == "--version":
             o.version = True
