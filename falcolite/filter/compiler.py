@@ -15,16 +15,19 @@ import socket
 from collections.abc import Callable
 
 from ..events.event import Event
+from ..events.table import CODES_BY_NAME, GENERIC_E, GENERIC_X
 from .ast import BoolOp, Compare, MacroRef, Node, Not, Value
 from .fields import (
     ABSTIME,
     BOOL,
     BYTES,
+    DYNAMIC,
     INT,
     IPADDR,
     IPNET,
     NUMERIC,
     PORT,
+    STRING,
     UINT,
     AnyOf,
     FieldContext,
@@ -97,12 +100,15 @@ def parse_value(fdef: FieldDef, v: Value) -> object:
 
 
 def parse_ip(v: Value) -> bytes:
+    """A dotted quad; a value without a dot is an IPv6 address."""
+    v6 = "." not in v.text or ":" in v.text
     try:
-        if "." in v.text:
+        if not v6:
             return ipaddress.IPv4Address(v.text).packed
         return ipaddress.IPv6Address(v.text).packed
     except ValueError:
-        raise FilterCompileError(f"unrecognized IPv4 address {v.text}", v.pos) from None
+        kind = "IPv6" if v6 else "IPv4"
+        raise FilterCompileError(f"unrecognized {kind} address {v.text}", v.pos) from None
 
 
 def parse_net(v: Value) -> tuple[int, int, int]:
@@ -137,15 +143,11 @@ def compile_filter(node: Node, ctx: FieldContext) -> Predicate:
     """The predicate for a parsed condition whose macros are expanded."""
     if isinstance(node, BoolOp):
         parts = [compile_filter(n, ctx) for n in node.items]
-        if node.op == "and":
-            if len(parts) == 2:
-                a, b = parts
-                return lambda e: a(e) and b(e)
-            return lambda e: all(p(e) for p in parts)
-        if len(parts) == 2:
-            a, b = parts
-            return lambda e: a(e) or b(e)
-        return lambda e: any(p(e) for p in parts)
+        # folded into two-way closures from the right: no generator per event
+        pred = parts[-1]
+        for p in reversed(parts[:-1]):
+            pred = _and(p, pred) if node.op == "and" else _or(p, pred)
+        return pred
     if isinstance(node, Not):
         inner = compile_filter(node.item, ctx)
         return lambda e: not inner(e)
@@ -156,7 +158,35 @@ def compile_filter(node: Node, ctx: FieldContext) -> Predicate:
     raise FilterCompileError(f"cannot compile {node!r}")
 
 
+def _and(a: Predicate, b: Predicate) -> Predicate:
+    return lambda e: a(e) and b(e)
+
+
+def _or(a: Predicate, b: Predicate) -> Predicate:
+    return lambda e: a(e) or b(e)
+
+
+def _evt_type(c: Compare) -> Predicate | None:
+    """`evt.type = x` / `in (...)` as a set of event codes: no name lookup
+    per event except for generic events (their name is the syscall's)."""
+    if c.field != "evt.type" or c.op not in ("=", "in"):
+        return None
+    names = frozenset(v.text for v in ([c.value] if c.value is not None else c.values))
+    codes = frozenset(code for n in names for code in CODES_BY_NAME.get(n, ()))
+    generic = (GENERIC_E, GENERIC_X)
+
+    def pred(e: Event) -> bool:
+        t = e.type
+        if t in codes:
+            return True
+        return t in generic and e.type_name() in names
+    return pred
+
+
 def compile_compare(c: Compare, ctx: FieldContext) -> Predicate:
+    fast = _evt_type(c)
+    if fast is not None:
+        return fast
     key = field_key(c)
     try:
         fdef, arg = lookup(key)
@@ -167,23 +197,68 @@ def compile_compare(c: Compare, ctx: FieldContext) -> Predicate:
     if op == "exists":
         return lambda e: extract(e) is not None
     numeric = fdef.type in NUMERIC or fdef.type == BOOL
-    if op in STRING_OPS and (numeric or fdef.type in (IPADDR, IPNET)):
+    if op in STRING_OPS | {"pmatch"} and (numeric or fdef.type in (IPADDR, IPNET)):
         what = "numeric" if numeric else "IP address"
         raise FilterCompileError(f"'{op}' not supported for {what} filters", c.pos)
+    if fdef.type == BYTES and op not in _BUFFER_OPS:
+        raise FilterCompileError(f"'{op}' not supported for buffer filters", c.pos)
+    if fdef.type == DYNAMIC:
+        return _dynamic(op, extract, c)
     multi = key in _MULTI or (fdef.name in _MULTI_NOARG and arg is None)
     test = _operator(op, fdef, c)
     if multi:
-        if op == "!=":
+        if op == "!=" and key in _MULTI:  # an fd's addresses: none equal (libsinsp)
             return lambda e: (v := extract(e)) is not None and all(
                 test(x) for x in (v if isinstance(v, AnyOf) else (v,)))
         return lambda e: (v := extract(e)) is not None and any(
             test(x) for x in (v if isinstance(v, AnyOf) else (v,)))
-    if op == "=" and not fdef.type == IPNET:
+    if op == "=" and fdef.type not in (IPNET, IPADDR):
         const = parse_value(fdef, _one(c))
         if isinstance(const, str):
             return lambda e: extract(e) == const
         return lambda e: (v := extract(e)) is not None and v == const
     return lambda e: (v := extract(e)) is not None and test(v)
+
+
+_BUFFER_OPS = frozenset(("=", "!=", "contains", "startswith", "endswith", "bcontains",
+                         "bstartswith", "in", "exists"))
+
+
+def _dynamic(op: str, extract: Callable[[Event], object], c: Compare) -> Predicate:
+    """evt.rawarg: the value's type is the parameter's, known per event; the
+    literal is compared as a number against numbers, as text otherwise."""
+    texts = [number_text(v.text) if v.kind == "number" else v.text
+             for v in ([c.value] if c.value is not None else c.values)]
+    nums = [_as_int(x) for x in texts]
+
+    def as_is(v: object, i: int) -> object:
+        return nums[i] if isinstance(v, int) and nums[i] is not None else texts[i]
+
+    if op in ("in", "intersects"):
+        return lambda e: (v := extract(e)) is not None and any(
+            v == as_is(v, i) for i in range(len(texts)))
+    cmp = _ORDER.get(op) or {"=": lambda a, b: a == b, "!=": lambda a, b: a != b}.get(op)
+    if cmp is not None:
+        def pred(e: Event) -> bool:
+            v = extract(e)
+            if v is None:
+                return False
+            lit = as_is(v, 0)
+            if isinstance(v, int) != isinstance(lit, int):
+                return False
+            return cmp(v, lit)
+        return pred
+    if op in STRING_OPS:
+        inner = _operator(op, _TEXT_FIELD, c)
+        return lambda e: (v := extract(e)) is not None and inner(str(v))
+    raise FilterCompileError(f"'{op}' not supported for evt.rawarg", c.pos)
+
+
+def _as_int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def _one(c: Compare) -> Value:
@@ -206,6 +281,8 @@ def _operator(op: str, fdef: FieldDef, c: Compare) -> Callable[[object], bool]:
             return lambda v: bool(const.intersection(v.split() if isinstance(v, str) else (v,)))
         return lambda v: v in const
     if op == "pmatch":
+        if fdef.type != STRING:
+            raise FilterCompileError("pmatch requires all charbuf arguments", c.pos)
         prefixes = [parse_value(fdef, v) for v in c.values]
         return lambda v: any(pmatch(v, p) for p in prefixes)  # type: ignore[arg-type]
     if fdef.type == IPNET:
@@ -216,6 +293,13 @@ def _operator(op: str, fdef: FieldDef, c: Compare) -> Callable[[object], bool]:
             return lambda v: not in_net(v, net)  # type: ignore[arg-type]
         raise FilterCompileError(f"'{op}' not supported for network filters", c.pos)
     const = parse_value(fdef, _one(c))
+    if fdef.type == IPADDR and len(const) == 4:  # type: ignore[arg-type]
+        # libsinsp compares an IPv4 value with the first 4 bytes of an IPv6
+        # address (so 0.0.0.0 matches an unbound IPv6 socket)
+        if op == "=":
+            return lambda v: v[:4] == const  # type: ignore[index]
+        if op == "!=":
+            return lambda v: v[:4] != const  # type: ignore[index]
     if op == "=":
         return lambda v: v == const
     if op == "!=":
@@ -240,7 +324,9 @@ def _operator(op: str, fdef: FieldDef, c: Compare) -> Callable[[object], bool]:
     if op == "endswith":
         return lambda v: v.endswith(const)  # type: ignore[union-attr]
     if op == "glob":
-        rx = re.compile(fnmatch.translate(const), re.S)  # type: ignore[arg-type]
+        if not isinstance(const, str):
+            raise FilterCompileError(f"'{op}' not supported for buffer filters", c.pos)
+        rx = re.compile(fnmatch.translate(const), re.S)
         return lambda v: rx.match(v) is not None  # type: ignore[arg-type]
     if op in ("bcontains", "bstartswith"):
         hex_text = _one(c).text
@@ -253,6 +339,8 @@ def _operator(op: str, fdef: FieldDef, c: Compare) -> Callable[[object], bool]:
         return lambda v: (v if isinstance(v, bytes) else str(v).encode()).startswith(needle)
     raise FilterCompileError(f"unknown operator {op}", c.pos)
 
+
+_TEXT_FIELD = FieldDef("evt.rawarg", STRING, "", lambda _c, _a: lambda e: None)
 
 _ORDER: dict[str, Callable[[object, object], bool]] = {
     "<": lambda a, b: a < b,  # type: ignore[operator]

@@ -31,6 +31,7 @@ Extractor = Callable[[Event], object]
 STRING, INT, UINT, BOOL, IPADDR, IPNET, PORT, RELTIME, ABSTIME, BYTES, L4PROTO = (
     "string", "int64", "uint64", "bool", "ipaddr", "ipnet", "port", "reltime", "abstime",
     "bytes", "l4proto")
+DYNAMIC = "dynamic"  # the type of whatever parameter the event has (evt.rawarg)
 NUMERIC = frozenset((INT, UINT, PORT, RELTIME, ABSTIME))
 
 
@@ -272,7 +273,7 @@ def resolved(ptype: int, text: str) -> str:
     return text
 
 
-@field("evt.rawarg", STRING, "one parameter's raw value: evt.rawarg.NAME", "required")
+@field("evt.rawarg", DYNAMIC, "one parameter's raw value: evt.rawarg.NAME", "required")
 def _evt_rawarg(_ctx: FieldContext, arg: str | None) -> Extractor:
     assert arg is not None
 
@@ -361,6 +362,12 @@ def _buflen(e: Event) -> object:
 
 simple("evt.buffer", BYTES, "the data buffer of I/O events", _buffer)
 simple("evt.buflen", UINT, "bytes read or written by I/O events", _buflen)
+
+
+@field("evt.type.is", UINT, "1 if the event's type is the named one (evt.type.is.open), "
+       "else 0", "required")
+def _type_is(_ctx: FieldContext, arg: str | None) -> Extractor:
+    return lambda e: 1 if e.type_name() == arg else 0
 
 
 @field("evt.hostname", STRING, "the host's name")
@@ -525,9 +532,9 @@ def ancestor_field(name: str, attr: Callable[[ThreadInfo], object], ftype: str,
                 seen = 0
                 while p is not None and seen < 64:
                     out.append(attr(p))
-                    p = ctx.tracker.threads.parent(p)
+                    p = _ancestor(ctx, p, 1)
                     seen += 1
-                return AnyOf(out)
+                return AnyOf(out) if out else None
             return every
         if not arg.isdigit():
             raise FieldError(f"{name}: the index must be a number, not {arg!r}")
@@ -593,18 +600,18 @@ def _uname(ctx: FieldContext, _arg: str | None) -> Extractor:
         th = e.thread
         if th is None:
             return None
-        return ctx.tracker.users.user_name(th.uid) or NA
+        return ctx.tracker.users.user_name(th.uid)
     return get
 
 
 @field("user.homedir", STRING, "home directory")
 def _homedir(ctx: FieldContext, _arg: str | None) -> Extractor:
-    return lambda e: (ctx.tracker.users.home(e.thread.uid) or NA) if e.thread else None
+    return lambda e: ctx.tracker.users.home(e.thread.uid) if e.thread else None
 
 
 @field("user.shell", STRING, "login shell")
 def _shell(ctx: FieldContext, _arg: str | None) -> Extractor:
-    return lambda e: (ctx.tracker.users.shell(e.thread.uid) or NA) if e.thread else None
+    return lambda e: ctx.tracker.users.shell(e.thread.uid) if e.thread else None
 
 
 @field("user.loginuid", INT, "audit login uid (-1 when unset)")
@@ -624,8 +631,8 @@ def _loginname(ctx: FieldContext, _arg: str | None) -> Extractor:
         if th is None:
             return None
         if th.loginuid == UID_NONE:
-            return NA
-        return ctx.tracker.users.user_name(th.loginuid) or NA
+            return None
+        return ctx.tracker.users.user_name(th.loginuid)
     return get
 
 
@@ -636,7 +643,7 @@ def _gid(_ctx: FieldContext, _arg: str | None) -> Extractor:
 
 @field("group.name", STRING, "group name")
 def _gname(ctx: FieldContext, _arg: str | None) -> Extractor:
-    return lambda e: (ctx.tracker.users.group_name(e.thread.gid) or NA) if e.thread else None
+    return lambda e: ctx.tracker.users.group_name(e.thread.gid) if e.thread else None
 
 
 # -------------------------------------------------------------- container
@@ -824,13 +831,26 @@ simple("fd.name_changed", BOOL, "this event changed the fd's name",
        lambda e: e.fdinfo.name_changed == e.num if e.fdinfo is not None else None)
 fd_field("fd.ino", UINT, "inode number", lambda f: f.ino or None)
 fd_field("fd.dev", UINT, "device number", lambda f: f.dev)
-fd_field("fd.ip", IPADDR, "client or server IP",
-         lambda f: AnyOf(x for x in (_ip(f, "sip"), _ip(f, "dip")) if x), filter_only=True)
-fd_field("fd.port", PORT, "client or server port",
-         lambda f: AnyOf((f.sport, f.dport)) if f.kind in (F.IPV4, F.IPV6) else None,
-         filter_only=True)
-fd_field("fd.net", IPNET, "client or server network",
-         lambda f: AnyOf(x for x in (_ip(f, "sip"), _ip(f, "dip")) if x), filter_only=True)
+def _both_ips(f: F.FdInfo) -> AnyOf | None:
+    """Client and server address of an IP socket (zeros while unknown);
+    a listening socket has only its own."""
+    if f.kind not in (F.IPV4, F.IPV6):
+        return None
+    zero = bytes(4 if f.kind == F.IPV4 else 16)
+    if f.is_server:
+        return AnyOf((f.dip or zero,))
+    return AnyOf((f.sip or zero, f.dip or zero))
+
+
+def _both_ports(f: F.FdInfo) -> AnyOf | None:
+    if f.kind not in (F.IPV4, F.IPV6):
+        return None
+    return AnyOf((f.dport,)) if f.is_server else AnyOf((f.sport, f.dport))
+
+
+fd_field("fd.ip", IPADDR, "client or server IP", _both_ips, filter_only=True)
+fd_field("fd.port", PORT, "client or server port", _both_ports, filter_only=True)
+fd_field("fd.net", IPNET, "client or server network", _both_ips, filter_only=True)
 for _name in ("fd.cip.name", "fd.sip.name", "fd.lip.name", "fd.rip.name"):
     # DNS names of the addresses: captures carry no DNS data, so none
     simple(_name, STRING, "domain name of the address (not known in captures)",
@@ -839,9 +859,9 @@ for _name in ("k8s.ns.name", "k8s.pod.name", "k8s.pod.id", "k8s.pod.label",
               "k8s.pod.labels", "k8s.deployment.name", "k8s.rc.name", "k8s.svc.name"):
     simple(_name, STRING, "Kubernetes metadata (no Kubernetes connection)", lambda e: None)
 fd_field("fd.cnet", IPNET, "client network",
-         lambda f: None if f.is_server else _ip(f, "sip"), filter_only=True)
+         lambda f: f.sip if _has_tuple(f) and not f.is_server else None, filter_only=True)
 fd_field("fd.snet", IPNET, "server network",
-         lambda f: _ip(f, "dip") if not f.is_server else _ip(f, "sip"), filter_only=True)
+         lambda f: f.dip if _has_tuple(f) else None, filter_only=True)
 
 
 def _local_net(local: bool) -> Callable[[FieldContext, str | None], Extractor]:
