@@ -80,6 +80,7 @@ struct fl_reader {
 
 	uint32_t ntypes;
 	uint8_t *nparams, *large, *interesting;
+	uint64_t *type_counts;
 
 	/* current section's metadata */
 	bool in_metadata; /* no event block seen yet in this section */
@@ -852,6 +853,14 @@ static int infer_nparams(const uint8_t *ev, uint32_t len, uint32_t table_n)
 	return -1;
 }
 
+static void note_event(fl_reader *r, uint16_t type, uint64_t ts)
+{
+	if (r->stats.n_events == 0)
+		r->stats.first_ts = ts;
+	r->stats.last_ts = ts;
+	r->type_counts[type]++;
+}
+
 static int reserve_out(fl_reader *r, size_t need, char *err)
 {
 	if (r->out_cap - r->out_len >= need)
@@ -938,7 +947,9 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 			return fail(err, "event at offset %llu (type %u): parameters run past the event "
 				    "length %u", (unsigned long long)eoff, type, len);
 	}
+	uint64_t ts = rd64(ev);
 	if (r->interesting && !(r->interesting[type >> 3] & (1u << (type & 7)))) {
+		note_event(r, type, ts);
 		r->stats.n_events++;
 		r->stats.n_filtered++;
 		return FL_OK;
@@ -977,6 +988,7 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 record:
 	/* counted only once the event is taken: a block that must wait for the
 	 * next batch is read again */
+	note_event(r, type, ts);
 	r->stats.n_events++;
 	r->types[count] = type;
 	r->cpus[count] = rd16(body);
@@ -1102,6 +1114,7 @@ void fl_close(fl_reader *r)
 	free(r->tids);
 	free(r->nparams);
 	free(r->large);
+	free(r->type_counts);
 	free(r->interesting);
 	free(r);
 }
@@ -1117,9 +1130,10 @@ int fl_open(const char *path, const uint8_t *nparams, const uint8_t *large, uint
 	r->ntypes = ntypes;
 	r->nparams = malloc(ntypes ? ntypes : 1);
 	r->large = malloc(ntypes ? ntypes : 1);
+	r->type_counts = calloc(ntypes ? ntypes : 1, sizeof *r->type_counts);
 	r->buf = malloc(WINDOW_MIN);
 	r->out = malloc(OUT_MIN);
-	if (!r->nparams || !r->large || !r->buf || !r->out) {
+	if (!r->nparams || !r->large || !r->type_counts || !r->buf || !r->out) {
 		fl_close(r);
 		return fail(err, "out of memory");
 	}
@@ -1291,4 +1305,9 @@ void fl_get_meta(const fl_reader *r, fl_meta *m)
 void fl_get_stats(const fl_reader *r, fl_stats *s)
 {
 	*s = r->stats;
+}
+
+void fl_get_type_counts(const fl_reader *r, uint64_t *out)
+{
+	memcpy(out, r->type_counts, (size_t)r->ntypes * sizeof *out);
 }

@@ -124,6 +124,7 @@ typedef struct {
 	uint64_t n_unknown_blocks;  /* blocks skipped because their type is unknown */
 	uint64_t n_sections;
 	uint64_t bytes;             /* bytes consumed from the (decompressed) stream */
+	uint64_t first_ts, last_ts; /* of the events read, filtered ones included */
 	uint32_t compressed;        /* 1 when the file is gzip */
 } fl_stats;
 
@@ -142,5 +143,7 @@ void fl_set_interesting(fl_reader *r, const uint8_t *bitmap);
 int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *out, char *err);
 void fl_get_meta(const fl_reader *r, fl_meta *out);
 void fl_get_stats(const fl_reader *r, fl_stats *out);
+/* Events read per type (filtered ones included): out holds ntypes counters. */
+void fl_get_type_counts(const fl_reader *r, uint64_t *out);
 
 #endif

@@ -20,7 +20,7 @@ from .cli import USAGE, CliError, Options
 from .config import Config, ConfigError, RawConfig
 from .events import table as t
 from .events.event import Event
-from .events.table import EVENTS
+from .events.table import EVENTS, SYSCALL_NAMES
 from .filter.fields import REGISTRY, FieldContext
 from .log import Log
 from .monitor.drops import DropMonitor
@@ -354,7 +354,14 @@ class App:
                ruleset: Ruleset) -> int:
         o = self.opts
         self._signals()
-        src = TraceSource(path, BATCH)
+        try:
+            src = TraceSource(path, BATCH)
+        except CaptureError as err:
+            if "not a scap capture" in str(err) or "is empty" in str(err):
+                sys.stderr.write(f"Trace filename {path} not recognized as system call events "
+                                 "or k8s audit events\n")
+                return 1
+            raise
         self.log.info(f"Reading system call events from file: {path}")
         if o.daemon:  # after the capture is open: start-up errors reach the terminal
             self.daemonize(o.pidfile)
@@ -379,11 +386,12 @@ class App:
                 if batch.section != section:
                     section = batch.section
                     tracker.load(src.meta)
+                if first_ts is None and len(batch):
+                    # -M counts from the capture's first event, filtered or not
+                    first_ts = src.stats()["first_ts"]
                 for e in batch.events():
                     if self.stop_requested:
                         break
-                    if first_ts is None:
-                        first_ts = e.ts
                     if o.duration is not None and e.ts - first_ts > o.duration * 1e9:
                         self.stop_requested = True
                         break
@@ -411,6 +419,10 @@ class App:
             self.log.info(f"{self.stop_signal} received, stopping")
         if o.verbose:
             elapsed = time.process_time() - cpu0
+            # events handed to the rules: all but the ignored ones, counted by
+            # the reader since the prefilter keeps most of them from Python
+            counts = src.type_counts()
+            run.captured = sum(n for code, n in enumerate(counts) if code not in run.skip)
             rate = run.captured / elapsed if elapsed > 0 else 0.0
             sys.stderr.write(f"Driver Events:0\nDriver Drops:0\nElapsed time: {elapsed:.3f}, "
                              f"Captured Events: {run.captured}, {rate:.2f} eps\n")
@@ -513,6 +525,9 @@ class _Run:
         self.bucket = TokenBucket(c.outputs_rate, c.outputs_max_burst)
         self.skip = frozenset() if app.opts.all_events else frozenset(
             e.code for e in EVENTS if e.name in ignored_names("event"))
+        # generic events of ignored syscalls (madvise...) are skipped too [quirk]
+        self.skip_sc = frozenset() if app.opts.all_events else frozenset(
+            i for i, n in enumerate(SYSCALL_NAMES) if n in ignored_names("syscall"))
         self.by_rule: Counter[str] = Counter()
         self.by_prio: Counter[str] = Counter()
         self.events_read = 0
@@ -521,6 +536,8 @@ class _Run:
     def handle(self, e: Event) -> None:
         """Rules and outputs for one event (state is already updated)."""
         if e.type in self.skip or e.dump_flags & t.DF_STATE_ONLY:
+            return
+        if e.type <= t.GENERIC_X and self.skip_sc and e.param(0) in self.skip_sc:
             return
         self.captured += 1
         rule = self.ruleset.match(e)

@@ -71,7 +71,7 @@ def parse_format(fmt: str) -> list[tuple[str, str | None, int | None]]:
             width = int(fmt[j:k])
         found = split_field(fmt, k)
         if found is None:
-            raise FormatError(f"invalid formatting token {fmt[i:]}")
+            raise FormatError(f"invalid formatting token {fmt[i + 1:]}")
         name, end = found
         out.append(("".join(lit), name, width))
         lit = []

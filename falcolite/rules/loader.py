@@ -426,6 +426,11 @@ class RulesLoader:
             if isinstance(node, MacroRef) and node.name not in known:
                 raise RulesError(_undefined_macro(ast, node))
 
+    def _check_rule_refs(self, ast: Node, known: dict[str, Node]) -> None:
+        """Undefined macros of a rule, reported before any expansion (the
+        message's quoting depends on where the reference stands)."""
+        self._check_macro_refs(ast, known)
+
     def _expand(self, ast: Node, macros: dict[str, Node], mark: bool = True) -> Node:
         """Macro references replaced by the macros' trees, recursively."""
         if isinstance(ast, MacroRef):
@@ -458,6 +463,7 @@ class RulesLoader:
             cond_text = f"({cond_text}){exceptions_condition(rule)}"
         text = self.substitute_lists(cond_text)
         ast = self._parse(text)
+        self._check_rule_refs(ast, macros)
         expanded = self._expand(ast, macros)
         syscall = rule.source == "syscall"
         if syscall and not self.all_events:
@@ -511,8 +517,9 @@ class RulesLoader:
             repl = "%container.name (id=%container.id)"
             out = out.replace("%container.info", repl)
             return out + (" " + self.extra_output if self.extra_output else "")
-        if self.extra_output:
-            out += " " + self.extra_output
+        extra = self.container_info if self.container_info is not None else self.extra_output
+        if extra:
+            out += " " + extra
         return out
 
     def _unused_warnings(self, macros: dict[str, Node]) -> None:
@@ -549,9 +556,19 @@ def _lua_type(v: object) -> str:
 def _undefined_macro(root: Node, ref: MacroRef) -> str:
     """Falco quotes the name when the macro is the whole condition or the
     left operand of and/or, and not otherwise [quirk]."""
-    quoted = root is ref or (isinstance(root, BoolOp) and root.items[0] is ref)
+    parent = _parent_of(root, ref)
+    quoted = parent is None or (isinstance(parent, BoolOp) and parent.items[0] is ref)
     name = f"'{ref.name}'" if quoted else ref.name
     return f"Undefined macro {name} used in filter."
+
+
+def _parent_of(root: Node, target: Node) -> Node | None:
+    for node in walk(root):
+        kids = node.items if isinstance(node, BoolOp) else (
+            (node.item,) if isinstance(node, Not) else ())
+        if any(k is target for k in kids):
+            return node
+    return None
 
 
 def exceptions_condition(rule: RuleDef) -> str:

@@ -75,7 +75,13 @@ class TraceSource:
         lib.fl_get_stats(self._r, s)
         return {name: getattr(s, name) for name in (
             "n_events", "n_filtered", "n_unknown_type", "n_blocks", "n_unknown_blocks",
-            "n_sections", "bytes", "compressed")}
+            "n_sections", "bytes", "compressed", "first_ts", "last_ts")}
+
+    def type_counts(self) -> list[int]:
+        """Events read per type, those the prefilter skipped included."""
+        out = ffi.new("uint64_t[]", EVENT_MAX)
+        lib.fl_get_type_counts(self._r, out)
+        return list(out)
 
     def next_batch(self) -> Batch | None:
         """The next batch, or None at the end of the capture."""
