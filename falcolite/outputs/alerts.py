@@ -63,7 +63,7 @@ class AlertFormatter:
             if self.include_hostname and self.hostname:
                 head["hostname"] = self.hostname
             if self.include_output:
-                head["output"] = text
+                head["output"] = utf8(text)
             head["priority"] = prio
             head["rule"] = rule.name
             if self.include_source:
@@ -133,6 +133,10 @@ def json_value(tok: Token, v: object) -> object:
         if tok.fdef.display is not None:
             return tok.fdef.display(v)
         return v
-    text = token_text(tok, v)
-    # orjson refuses lone surrogates: bytes that were not UTF-8 become U+FFFD
-    return text.encode("utf-8", "replace").decode("utf-8")
+    return utf8(token_text(tok, v))
+
+
+def utf8(text: str) -> str:
+    """JSON needs UTF-8: bytes of a name that were not (kept as surrogate
+    escapes) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -21,6 +21,10 @@ Logger = Callable[[int, str], None]  # (syslog level, message)
 LOG_ERR = 3
 
 
+class ChannelError(OSError):
+    """A delivery failure whose message is logged verbatim."""
+
+
 def payload(alert: Alert) -> bytes:
     """The line a channel writes (JSON when enabled), without newline."""
     if alert.json is not None:
@@ -38,6 +42,9 @@ class Channel:
     def emit(self, alert: Alert) -> None:
         try:
             self.write(alert)
+        except ChannelError as err:  # a message of Falco's own, as is
+            self.failed += 1
+            self.log(LOG_ERR, str(err))
         except (OSError, ValueError, subprocess.SubprocessError) as err:
             self.failed += 1
             self.log(LOG_ERR, f"Error writing to {self.name} output: {err}")
@@ -215,7 +222,7 @@ class HttpChannel(Channel):
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 resp.read()
         except urllib.error.URLError as err:
-            raise OSError(f"libcurl error: {err.reason}") from None
+            raise ChannelError(f"libcurl error: {err.reason}") from None
 
 
 def make_channels(config, log: Logger, unbuffered: bool = False) -> list[Channel]:
