@@ -69,6 +69,7 @@ def falcolite_run(path: Path, limit: int | None = None) -> tuple[int, list[int]]
             for i, c in enumerate(CONDITIONS)))
         ruleset = Ruleset(loader.compiled, all_events=True)
         src.set_interesting(wanted_codes(ruleset))
+        src.set_interesting_syscalls(ruleset.interesting_syscalls())
         index = {r.name: i for i, r in enumerate(loader.compiled)}
         counts = [0] * len(CONDITIONS)
         process = tracker.process

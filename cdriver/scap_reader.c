@@ -80,6 +80,8 @@ struct fl_reader {
 
 	uint32_t ntypes;
 	uint8_t *nparams, *large, *interesting;
+	uint8_t *interesting_sc; /* PPM_SC bitmap for generic events, NULL: all */
+	uint32_t nsc;
 	uint64_t *type_counts;
 
 	/* current section's metadata */
@@ -853,6 +855,22 @@ static int infer_nparams(const uint8_t *ev, uint32_t len, uint32_t table_n)
 	return -1;
 }
 
+/* Whether the type filter keeps the event; a generic event is also judged
+ * by its syscall ID (already bounds-checked: parameter 0 lies in the event). */
+static bool wanted(const fl_reader *r, uint16_t type, const uint8_t *ev, uint32_t hsz,
+		   uint32_t nparams)
+{
+	if (r->interesting && !(r->interesting[type >> 3] & (1u << (type & 7))))
+		return false;
+	if (type > 1 || !r->interesting_sc || nparams == 0)
+		return true;
+	const uint8_t *lens = ev + hsz;
+	if (rd16(lens) != 2)
+		return true; /* not a syscall ID: let Python see it */
+	uint16_t sc = rd16(lens + 2 * (size_t)nparams);
+	return sc < r->nsc && (r->interesting_sc[sc >> 3] & (1u << (sc & 7)));
+}
+
 static void note_event(fl_reader *r, uint16_t type, uint64_t ts)
 {
 	if (r->stats.n_events == 0)
@@ -948,7 +966,7 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 				    "length %u", (unsigned long long)eoff, type, len);
 	}
 	uint64_t ts = rd64(ev);
-	if (r->interesting && !(r->interesting[type >> 3] & (1u << (type & 7)))) {
+	if (!wanted(r, type, ev, v1 ? V1_HDR : V2_HDR, nparams)) {
 		note_event(r, type, ts);
 		r->stats.n_events++;
 		r->stats.n_filtered++;
@@ -1116,6 +1134,7 @@ void fl_close(fl_reader *r)
 	free(r->large);
 	free(r->type_counts);
 	free(r->interesting);
+	free(r->interesting_sc);
 	free(r);
 }
 
@@ -1237,6 +1256,21 @@ void fl_set_interesting(fl_reader *r, const uint8_t *bitmap)
 		r->interesting = malloc(n ? n : 1);
 	if (r->interesting)
 		memcpy(r->interesting, bitmap, n);
+}
+
+void fl_set_interesting_syscalls(fl_reader *r, const uint8_t *bitmap, uint32_t nsc)
+{
+	free(r->interesting_sc);
+	r->interesting_sc = NULL;
+	r->nsc = 0;
+	if (!bitmap)
+		return;
+	size_t n = (nsc + 7) / 8;
+	r->interesting_sc = malloc(n ? n : 1);
+	if (r->interesting_sc) {
+		memcpy(r->interesting_sc, bitmap, n);
+		r->nsc = nsc;
+	}
 }
 
 int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *b, char *err)

@@ -140,6 +140,10 @@ void fl_close(fl_reader *r);
  * bitmap holds ntypes bits (LSB first).  All types are interesting at open. */
 void fl_set_interesting(fl_reader *r, const uint8_t *bitmap);
 
+/* Generic events (types 0 and 1) whose syscall ID (PPM_SC code, their first
+ * parameter) has a clear bit in this bitmap of nsc bits are filtered too. */
+void fl_set_interesting_syscalls(fl_reader *r, const uint8_t *bitmap, uint32_t nsc);
+
 int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *out, char *err);
 void fl_get_meta(const fl_reader *r, fl_meta *out);
 void fl_get_stats(const fl_reader *r, fl_stats *out);

@@ -372,6 +372,7 @@ class App:
         run = _Run(self, ruleset, ctx)
         # simulated drops tick on every event's time, so every event must come
         src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
+        src.set_interesting_syscalls(None if drops.simulate else ruleset.interesting_syscalls())
         stats = None
         if o.stats_file:
             stats = StatsWriter(o.stats_file, o.stats_interval,
@@ -450,6 +451,7 @@ class App:
         new.events_read, new.captured = run.events_read, run.captured
         new.by_rule, new.by_prio = run.by_rule, run.by_prio
         src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
+        src.set_interesting_syscalls(None if drops.simulate else ruleset.interesting_syscalls())
         return new
 
     def daemonize(self, pidfile: str) -> None:

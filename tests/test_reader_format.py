@@ -28,7 +28,7 @@ from falcolite.events.records import (
     ThreadRecord,
     UserRecord,
 )
-from falcolite.events.table import CODES_BY_NAME, EVENTS
+from falcolite.events.table import CODES_BY_NAME, EVENTS, SYSCALL_NAMES
 from falcolite.events.writer import BT_SHB, SHB_MAGIC, ScapWriter, block
 from falcolite.sources.trace import CaptureError, TraceSource
 
@@ -430,3 +430,25 @@ def test_gzip_member_ending_one_byte_before_input_chunk(tmp_path: Path,
     if through_pipe:
         feeder.join()
     assert len(evs) == 400
+
+
+def test_generic_events_filtered_by_syscall_id(tmp_path: Path) -> None:
+    """Generic events (types 0/1) pass the prefilter only for the wanted
+    syscalls (their first parameter), v1 and v2 blocks alike."""
+    madvise = SYSCALL_NAMES.index("madvise")
+    chown = SYSCALL_NAMES.index("chown")
+    for version in (1, 2):
+        p = tmp_path / f"generic{version}.scap"
+        with ScapWriter(str(p), event_version=version) as w:
+            w.write_header()
+            for i in range(10):
+                w.write_values(0, 10 * i, 10, [madvise, 28])
+                w.write_values(1, 10 * i + 1, 10, [chown if i % 2 else madvise])
+                w.write_values(CLOSE_E, 10 * i + 2, 10, [3])
+        src = TraceSource(str(p))
+        src.set_interesting([0, 1, CLOSE_E])
+        src.set_interesting_syscalls([chown])
+        evs = [(e.type, e.param(0)) for e in src.events()]
+        assert evs.count((CLOSE_E, 3)) == 10
+        assert [x for x in evs if x[0] <= 1] == [(1, chown)] * 5
+        assert src.stats()["n_filtered"] == 15 and src.stats()["n_events"] == 30

@@ -95,9 +95,11 @@ struct inode___v611 { /* 6.11+: split seconds/nanoseconds */
 	__s64 i_ctime_sec, i_mtime_sec;
 	__u32 i_ctime_nsec, i_mtime_nsec;
 };
-struct inode___v66 { /* 6.6-6.10: ctime is private, mtime a timespec */
+struct inode___v66 { /* 6.6-6.10: ctime private */
 	struct timespec64 __i_ctime;
-	struct timespec64 i_mtime;
+};
+struct inode___v67 { /* 6.7-6.10: mtime private too */
+	struct timespec64 __i_mtime;
 };
 struct inode___old { /* up to 6.5 */
 	struct timespec64 i_ctime, i_mtime;

@@ -3,6 +3,7 @@ its parameters located and decoded on demand."""
 
 from __future__ import annotations
 
+import functools
 import struct
 
 from .params import decode, render
@@ -10,6 +11,14 @@ from .table import EVENTS, GENERIC_E, GENERIC_X, SYSCALL_NAMES, EventInfo
 
 _HDR = struct.Struct("<QQIHI")  # ts, tid, len, type, nparams
 HDR_SIZE = _HDR.size  # 26
+_U32 = struct.Struct("<I")
+LARGE = tuple(e.large for e in EVENTS)
+
+
+@functools.cache
+def _lengths(n: int, large: bool) -> struct.Struct:
+    """The struct of an event's parameter-length array."""
+    return struct.Struct(f"<{n}{'I' if large else 'H'}")
 
 
 class Event:
@@ -56,13 +65,12 @@ class Event:
         """(offset in buf, length) of each parameter present."""
         spans = self._spans
         if spans is None:
-            n = self.nparams
-            large = EVENTS[self.type].large
-            fmt = f"<{n}{'I' if large else 'H'}"
-            lens = struct.unpack_from(fmt, self.buf, self.off + HDR_SIZE)
-            pos = self.off + HDR_SIZE + n * (4 if large else 2)
+            buf, off = self.buf, self.off
+            n = _U32.unpack_from(buf, off + 22)[0]
+            lens_st = _lengths(n, LARGE[self.type])
+            pos = off + HDR_SIZE + lens_st.size
             spans = []
-            for ln in lens:
+            for ln in lens_st.unpack_from(buf, off + HDR_SIZE):
                 spans.append((pos, ln))
                 pos += ln
             self._spans = spans

@@ -87,6 +87,12 @@ class Ruleset:
                 return r
         return None
 
+    def interesting_syscalls(self) -> set[int] | None:
+        """PPM_SC codes of generic events some rule can match (None: all)."""
+        if -1 in self._by_sc:
+            return None
+        return set(self._by_sc)
+
     def interesting_codes(self) -> set[int] | None:
         """Event types some enabled rule can match (None: all of them)."""
         codes: set[int] = set()

@@ -16,7 +16,7 @@ from ..events.records import (
     ThreadRecord,
     UserRecord,
 )
-from ..events.table import EVENT_MAX, reader_arrays
+from ..events.table import EVENT_MAX, SYSCALL_NAMES, reader_arrays
 from .batch import Batch, batch_from
 
 
@@ -69,6 +69,18 @@ class TraceSource:
                 if 0 <= c < EVENT_MAX:
                     bitmap[c >> 3] |= 1 << (c & 7)
         lib.fl_set_interesting(self._r, bytes(bitmap))
+
+    def set_interesting_syscalls(self, codes: Iterable[int] | None) -> None:
+        """Generic events reach Python only for these PPM_SC codes (None: all)."""
+        if codes is None:
+            lib.fl_set_interesting_syscalls(self._r, ffi.NULL, 0)
+            return
+        n = len(SYSCALL_NAMES)
+        bitmap = bytearray((n + 7) // 8)
+        for c in codes:
+            if 0 <= c < n:
+                bitmap[c >> 3] |= 1 << (c & 7)
+        lib.fl_set_interesting_syscalls(self._r, bytes(bitmap), n)
 
     def stats(self) -> dict[str, int]:
         s = ffi.new("fl_stats *")
