@@ -73,12 +73,12 @@ def falcolite_run(path: Path, limit: int | None = None) -> tuple[int, list[int]]
         index = {r.name: i for i, r in enumerate(loader.compiled)}
         counts = [0] * len(CONDITIONS)
         process = tracker.process
-        candidates = ruleset.candidates
+        checks = ruleset.checks
         n = 0
         for e in src.events():
             process(e)
-            for r in candidates(e):
-                if r.predicate(e):
+            for r, pred in checks(e):
+                if pred(e):
                     counts[index[r.name]] += 1
             n += 1
             if n == limit:

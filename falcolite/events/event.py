@@ -6,13 +6,14 @@ from __future__ import annotations
 import functools
 import struct
 
-from .params import decode, render
+from .params import decoder_for, render
 from .table import EVENTS, GENERIC_E, GENERIC_X, SYSCALL_NAMES, EventInfo
 
 _HDR = struct.Struct("<QQIHI")  # ts, tid, len, type, nparams
 HDR_SIZE = _HDR.size  # 26
 _U32 = struct.Struct("<I")
 LARGE = tuple(e.large for e in EVENTS)
+DECODERS = tuple(tuple(decoder_for(p) for p in e.params) for e in EVENTS)
 
 
 @functools.cache
@@ -86,11 +87,12 @@ class Event:
 
     def param(self, i: int) -> object:
         """Parameter i decoded by its declared type (None when absent or empty)."""
-        params = EVENTS[self.type].params
-        raw = self.raw(i)
-        if raw is None or i >= len(params):
+        spans = self._spans or self.spans()
+        decoders = DECODERS[self.type]
+        if i >= len(spans) or i >= len(decoders):
             return None
-        return decode(params[i], raw)
+        pos, ln = spans[i]
+        return decoders[i](self.buf, pos, ln)
 
     def type_name(self) -> str:
         """`evt.type`: the event's name, or for generic events the name of the

@@ -131,6 +131,24 @@ def decode(p: ParamInfo, raw: bytes) -> object:
     return raw  # BYTEBUF, CHARBUFARRAY and anything unknown
 
 
+Decoder = Callable[[bytes, int, int], object]
+
+
+def decoder_for(p: ParamInfo) -> Decoder:
+    """`decode` for parameter p as a function of (buffer, offset, length):
+    fixed-size integers unpack in place, without slicing the buffer."""
+    st = _INT_STRUCTS.get(p.type)
+    if st is None:
+        return lambda buf, pos, ln: decode(p, buf[pos:pos + ln])
+    size, unpack = st.size, st.unpack_from
+
+    def integer(buf: bytes, pos: int, ln: int) -> object:
+        if ln == size:
+            return unpack(buf, pos)[0]
+        return decode(p, buf[pos:pos + ln])
+    return integer
+
+
 def _resized_int(ptype: int, raw: bytes) -> int | None:
     """An integer parameter stored with another width than its type's (old
     drivers did this for a few parameters): read it at the width found."""

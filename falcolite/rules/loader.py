@@ -15,6 +15,7 @@ from ..filter import FilterSyntaxError, parse
 from ..filter.ast import BoolOp, Compare, MacroRef, Node, Not, walk
 from ..filter.compiler import FilterCompileError, compile_filter
 from ..filter.fields import FieldContext, FieldError, lookup
+from ..filter.specialize import specialize
 from ..outputs.formatter import FormatError, Formatter
 from .evttypes import EventTypeError, derive_event_types
 from .priority import PriorityError, parse_priority
@@ -74,6 +75,8 @@ class CompiledRule:
     formatter: Formatter | None
     evttypes: frozenset[str] | None  # None: all event types
     expanded: str  # the condition with lists and macros substituted
+    # the predicate for events of one type (None: cannot match them)
+    for_type: Callable[[int], Callable | None]
 
     @property
     def name(self) -> str:
@@ -87,6 +90,10 @@ class LoadResult:
     verbose_lines: list[str]  # -v lines (stderr): event types per rule
     verbose_stdout: list[str]  # -v lines (stdout): skipped rules, unused lists/macros
     files: list[tuple[str, str, int]]  # (path, text, required engine version)
+
+
+def _always(e: object) -> bool:
+    return True
 
 
 def truthy(v: object) -> bool:
@@ -506,7 +513,26 @@ class RulesLoader:
             raise RulesError(f"Invalid output format '{output}': '{err}'") from None
         from ..filter.ast import render
 
-        return CompiledRule(rule, predicate, formatter, evttypes, render(expanded))
+        return CompiledRule(rule, predicate, formatter, evttypes, render(expanded),
+                            self._type_specializer(expanded, predicate))
+
+    def _type_specializer(self, expanded: Node, predicate: Callable
+                          ) -> Callable[[int], Callable | None]:
+        """Predicates of the condition specialized per event type; types
+        that fold to the same condition share one compiled predicate."""
+        compiled: dict[Node, Callable] = {expanded: predicate}
+
+        def for_type(code: int) -> Callable | None:
+            folded = specialize(expanded, code)
+            if folded is False:
+                return None
+            if folded is True:
+                return _always
+            pred = compiled.get(folded)
+            if pred is None:
+                pred = compiled[folded] = compile_filter(folded, self.ctx)
+            return pred
+        return for_type
 
     def adjust_output(self, output: str) -> str:
         """3.1: trim, substitute %container.info, append the -p text."""

@@ -4,7 +4,7 @@ event type, and the first matching rule of an event."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..events import table as t
 from ..events.event import Event
@@ -72,6 +72,20 @@ class Ruleset:
             lst.sort(key=lambda r: order[id(r)])
         self._by_code = by_code
         self._by_sc = by_sc
+        self._checks: list[list[tuple[CompiledRule, Callable]] | None] = [None] * EVENT_MAX
+
+    def checks(self, e: Event) -> list[tuple[CompiledRule, Callable]]:
+        """The rules to try on `e`, in load order, each with its predicate
+        specialized to the event's type (built on the type's first event)."""
+        code = e.type
+        if code in (t.GENERIC_E, t.GENERIC_X):
+            return [(r, r.predicate) for r in self.candidates(e)]
+        checks = self._checks[code]
+        if checks is None:
+            checks = self._checks[code] = [
+                (r, pred) for r in self._by_code[code]
+                if (pred := r.for_type(code)) is not None]
+        return checks
 
     def candidates(self, e: Event) -> list[CompiledRule]:
         if e.type in (t.GENERIC_E, t.GENERIC_X):
@@ -82,8 +96,8 @@ class Ruleset:
 
     def match(self, e: Event) -> CompiledRule | None:
         """The first enabled rule (in load order) whose condition holds."""
-        for r in self.candidates(e):
-            if r.predicate(e):
+        for r, pred in self.checks(e):
+            if pred(e):
                 return r
         return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Callable
 
 from ..events import table as t
 from ..events.event import Event
@@ -35,7 +36,7 @@ from ..events.records import (
     CaptureMeta,
     FdRecord,
 )
-from ..events.table import EVENTS, PARAM_INDEX
+from ..events.table import EVENTS, PARAM_INDEX, EventInfo
 from . import fdinfo as F
 from .containers import ContainerInfo, container_id
 from .fdinfo import FdInfo
@@ -47,6 +48,7 @@ CONTAINER_EVENTS = frozenset((228, 272, 324))
 # not syscalls: scheduler switches and the capture's own events (procinfo...)
 META_EVENTS = frozenset(e.code for e in EVENTS
                         if e.flags & t.EF_SKIPPARSERESET or e.category & 0x180)
+SYSCALL, META, CONTAINER = 0, 1, 2
 CLONE_THREAD, CLONE_FILES = 0x2000, 0x1
 O_DIRECTORY = 0x400
 EINPROGRESS = -115
@@ -168,48 +170,41 @@ class StateTracker:
             self._remove_thread(self._deferred_exit)
             self._deferred_exit = None
         etype = e.type
-        info = EVENTS[etype]
-        if etype in CONTAINER_EVENTS:
+        kind, fd_idx, attach_fd, handler = PLAN[etype]
+        if kind == CONTAINER:
             self._container_event(e)
             e.thread = self.threads.get(e.tid)
             return
-        th = self.threads.get(e.tid)
+        th = self.threads.threads.get(e.tid)
         if th is None:
-            if etype in META_EVENTS or e.tid in (0, 0xFFFFFFFFFFFFFFFF):
+            if kind == META or e.tid in (0, 0xFFFFFFFFFFFFFFFF):
                 e.thread = None  # meta events (procinfo, switch...) make no thread
                 return
             th = self.thread_for(e.tid)
         e.thread = th
-        if etype in META_EVENTS:
+        if kind == META:
             # meta events (switch, procinfo...) do not break enter/exit pairs
-            handler = HANDLERS.get(etype)
             if handler is not None:
                 handler(self, e, th)
             return
-        fd_flags = info.flags & (t.EF_USES_FD | t.EF_CREATES_FD)
         if etype & 1 == 0:  # enter
             th.last_enter = e
-            e.enter = None
             # libsinsp remembers the enter's fd (-1 if none) for the exit
-            num = self._fd_param(e) if info.flags & t.EF_USES_FD else None
-            th.lastevent_fd = -1 if num is None else num
-            if fd_flags:
-                e.fdnum = th.lastevent_fd
-                e.fdinfo = th.fds.get(th.lastevent_fd)
-        else:
-            enter = th.last_enter
-            e.enter = enter if enter is not None and enter.type == etype - 1 else None
-            th.last_enter = None
-            if fd_flags:
-                if e.enter is not None:  # old captures: the enter's fd rules
-                    num = th.lastevent_fd
-                else:  # new captures send only exits, with the fd in them
-                    num = self._fd_param(e) if info.flags & t.EF_USES_FD else None
-                    if num is None:
-                        num = -1
+            num = th.lastevent_fd = _int_param(e, fd_idx)
+            if attach_fd:
                 e.fdnum = num
                 e.fdinfo = th.fds.get(num)
-        handler = HANDLERS.get(etype)
+        else:
+            enter = th.last_enter
+            if enter is not None and enter.type == etype - 1:
+                e.enter = enter
+                num = th.lastevent_fd  # old captures: the enter's fd rules
+            else:  # new captures send only exits, with the fd in them
+                num = _int_param(e, fd_idx)
+            th.last_enter = None
+            if attach_fd:
+                e.fdnum = num
+                e.fdinfo = th.fds.get(num)
         if handler is not None:
             handler(self, e, th)
 
@@ -236,14 +231,6 @@ class StateTracker:
             if c.id:
                 self.containers[c.id] = c
 
-    @staticmethod
-    def _fd_param(e: Event) -> int | None:
-        idx = PARAM_INDEX[e.type].get("fd")
-        if idx is None or idx >= e.nparams:
-            return None
-        v = e.param(idx)
-        return v if isinstance(v, int) else None
-
     def _remove_thread(self, tid: int) -> None:
         self.threads.remove(tid)
 
@@ -251,14 +238,14 @@ class StateTracker:
         """A parameter of the event, or of its enter event when the exit lacks
         it (old captures)."""
         idx = PARAM_INDEX[e.type].get(name)
-        if idx is not None and idx < e.nparams:
+        if idx is not None:
             v = e.param(idx)
             if v is not None:
                 return v
         enter = e.enter
         if enter is not None:
             idx = PARAM_INDEX[enter.type].get(name)
-            if idx is not None and idx < enter.nparams:
+            if idx is not None:
                 return enter.param(idx)
         return None
 
@@ -667,7 +654,10 @@ def on_fcntl_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
             st.add_fd(th, e, new)
 
 
-def _handlers() -> dict:
+Handler = Callable[["StateTracker", Event, ThreadInfo], None]
+
+
+def _handlers() -> dict[int, Handler]:
     by_name = {
         "clone": on_clone_exit, "fork": on_clone_exit, "vfork": on_clone_exit,
         "clone3": on_clone_exit, "execve": on_execve_exit, "execveat": on_execve_exit,
@@ -702,3 +692,25 @@ def _handlers() -> dict:
 
 
 HANDLERS = _handlers()
+
+
+def _plan(e: EventInfo) -> tuple[int, int | None, bool, Handler | None]:
+    """What process() needs to know of an event type, in one lookup: its
+    kind, the index of its fd parameter (None if it has none or does not
+    use it), whether the event gets an fd attached, and its state handler."""
+    kind = CONTAINER if e.code in CONTAINER_EVENTS else META if e.code in META_EVENTS \
+        else SYSCALL
+    fd_idx = PARAM_INDEX[e.code].get("fd") if e.flags & t.EF_USES_FD else None
+    attach = bool(e.flags & (t.EF_USES_FD | t.EF_CREATES_FD))
+    return kind, fd_idx, attach, HANDLERS.get(e.code)
+
+
+PLAN = tuple(_plan(e) for e in EVENTS)
+
+
+def _int_param(e: Event, idx: int | None) -> int:
+    """An fd parameter's value, -1 when absent."""
+    if idx is None:
+        return -1
+    v = e.param(idx)
+    return v if isinstance(v, int) else -1
