@@ -6,7 +6,7 @@
 LIVE_OUT ?= $(if $(OUT),$(OUT),build/out)
 LIVE_SKEL := $(LIVE_OUT)/probe.skel.h
 LIVE_SMOKE := $(LIVE_OUT)/live_smoke
-LIVE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Icdriver -I$(LIVE_OUT)
+LIVE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -DFL_HAVE_LIVE=1 -Icdriver -I$(LIVE_OUT)
 LIVE_LIBS := -lbpf -lelf -lz
 
 .PHONY: probe live-smoke

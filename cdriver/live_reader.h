@@ -44,6 +44,9 @@ typedef struct {
 
 typedef struct fl_live fl_live;
 
+/* 1 when the probe is compiled into this build, 0 with live_stub.c. */
+int fl_live_compiled(void);
+
 /* FL_OK when this host can run the probe; otherwise FL_ERR and one line per
  * missing piece (kernel version, BTF, capabilities, lockdown, bpf() refused). */
 int fl_live_check(char *err);

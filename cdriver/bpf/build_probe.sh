@@ -24,6 +24,9 @@ command -v "$CLANG" >/dev/null 2>&1 || need "clang (>= 10): apt-get install clan
 command -v "$BPFTOOL" >/dev/null 2>&1 || need "bpftool: apt-get install bpftool"
 command -v "$PYTHON" >/dev/null 2>&1 || need "python3"
 [ -f "$LIBBPF_INCLUDE/bpf/bpf_helpers.h" ] || need "libbpf headers ($LIBBPF_INCLUDE/bpf/bpf_helpers.h): apt-get install libbpf-dev"
+# not for the probe itself, but the reader that embeds it links -lbpf -lelf -lz
+[ -f "$LIBBPF_INCLUDE/libelf.h" ] || need "libelf headers ($LIBBPF_INCLUDE/libelf.h): apt-get install libelf-dev"
+[ -f "$LIBBPF_INCLUDE/zlib.h" ] || need "zlib headers ($LIBBPF_INCLUDE/zlib.h): apt-get install zlib1g-dev"
 if [ -n "$missing" ]; then
 	printf "build_probe: cannot build the live probe, missing:%b\n" "$missing" >&2
 	exit 1
@@ -51,6 +54,10 @@ def rows(vals):
     return ",".join(str(v) for v in vals)
 lines.append("#define FL_NPARAMS_INIT {%s}" % rows(len(ev[3]) for ev in t.EVENTS))
 lines.append("#define FL_X86_64_SC_INIT {%s}" % rows(t.X86_64_SC))
+# Parameter types per event (userspace checks only), padded to 32.
+assert max(len(ev[3]) for ev in t.EVENTS) <= 32
+lines.append("#define FL_PTYPES_INIT {%s}" % ",".join(
+    "{%s}" % rows([p[1] for p in ev[3]] + [0] * (32 - len(ev[3]))) for ev in t.EVENTS))
 lines.append("#endif")
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 EOF

@@ -80,9 +80,10 @@ struct counters {
 	__u64 seen, drops_buffer, drops_size, filtered, compat;
 };
 
-/* Per-CPU record under construction.  off/idx are kept here rather than on
- * the stack: every load from the map is re-bounded before use, which keeps
- * the verifier's work linear. */
+/* Per-CPU record under construction, with the syscall's arguments.  The
+ * cursor (off/idx) lives here rather than on the stack so that every helper
+ * reloads and re-bounds it: the verifier then needs no range tracking
+ * across calls. */
 struct aux {
 	__u32 off;     /* next free data byte */
 	__u32 idx;     /* next parameter index */
@@ -96,9 +97,10 @@ struct aux {
 	__u8 buf[SCRATCH];
 };
 
-/* What sys_enter saved for one thread: the path (open*, creat) or the
- * sockaddr (connect), read before the call so that another thread cannot
- * change it in between. */
+/* What sys_enter saved for one thread: the path of open*, creat and the
+ * sockaddr of connect (read before the call, so that another thread cannot
+ * change them in between), the filename of execve/execveat (gone with the
+ * old mm after a successful exec). */
 struct stash {
 	__u32 nr;
 	__u32 len;
@@ -221,8 +223,9 @@ static __always_inline __u64 inode_ctime(struct inode *i)
 	struct inode___v611 *a = (void *)i;
 	struct inode___v66 *b = (void *)i;
 	struct inode___old *c = (void *)i;
-	if (bpf_core_field_exists(a->i_ctime_sec))
-		return ts_ns(BPF_CORE_READ(a, i_ctime_sec), BPF_CORE_READ(a, i_ctime_nsec));
+	if (bpf_core_field_exists(a->i_ctime_sec)) /* 6.13+ keeps a flag in bit 31 */
+		return ts_ns(BPF_CORE_READ(a, i_ctime_sec),
+			     BPF_CORE_READ(a, i_ctime_nsec) & 0x3fffffff);
 	if (bpf_core_field_exists(b->__i_ctime))
 		return ts_ns(BPF_CORE_READ(b, __i_ctime.tv_sec), BPF_CORE_READ(b, __i_ctime.tv_nsec));
 	return ts_ns(BPF_CORE_READ(c, i_ctime.tv_sec), BPF_CORE_READ(c, i_ctime.tv_nsec));
@@ -383,7 +386,7 @@ DEFINE_PUT(put_u64, __u64)
 
 /* Bytes the next variable parameter may take so that `reserve` bytes are
  * left for the rest of the record; never more than cap (<= 4096). */
-static __always_inline __u32 room(struct aux *a, __u32 o, __u32 cap, __u32 reserve)
+static __always_inline __u32 room(__u32 o, __u32 cap, __u32 reserve)
 {
 	__u32 r = REC_MAX - o; /* o <= REC_MAX here */
 	r = r > reserve ? r - reserve : 0;
@@ -401,7 +404,7 @@ SUBPROG int put_user_str(struct aux *a, const void *uptr, __u32 cap, __u32 reser
 	__u32 o = a->off;
 	long n = 0;
 	if (uptr && o <= REC_MAX) {
-		cap = room(a, o, cap, reserve);
+		cap = room(o, cap, reserve);
 		n = bpf_probe_read_user_str(&a->buf[o], cap, uptr);
 		if (n < 0)
 			n = 0;
@@ -415,7 +418,7 @@ SUBPROG int put_kernel_str(struct aux *a, const void *kptr, __u32 cap, __u32 res
 	__u32 o = a->off;
 	long n = 0;
 	if (kptr && o <= REC_MAX) {
-		cap = room(a, o, cap, reserve);
+		cap = room(o, cap, reserve);
 		n = bpf_probe_read_kernel_str(&a->buf[o], cap, kptr);
 		if (n < 0)
 			n = 0;
@@ -430,7 +433,7 @@ SUBPROG int put_user_bytes(struct aux *a, const void *uptr, __u64 len, __u32 res
 	__u32 o = a->off;
 	__u32 n = 0;
 	if (uptr && len && o <= REC_MAX) {
-		n = room(a, o, len > PATH_CAP ? PATH_CAP : (__u32)len, reserve);
+		n = room(o, len > PATH_CAP ? PATH_CAP : (__u32)len, reserve);
 		if (bpf_probe_read_user(&a->buf[o], n, uptr))
 			n = 0;
 	}
@@ -438,13 +441,14 @@ SUBPROG int put_user_bytes(struct aux *a, const void *uptr, __u64 len, __u32 res
 	return n;
 }
 
-/* Write the header and hand the record to the ring.  The counters slot is that of the calling program. */
+/* Write the header and hand the record to the ring; slot is the calling
+ * program's counters.  A record without exactly its table's parameter count
+ * (a probe bug) is dropped as too large rather than sent malformed. */
 static __always_inline void rec_submit(struct aux *a, __u32 slot, __u16 type, __u32 nparams)
 {
 	struct counters *c = bpf_map_lookup_elem(&counters, &slot);
 	if (!c)
 		return;
-	/* every handler writes all parameters of its event, empty or not */
 	__u32 len = a->off;
 	if (len > REC_MAX || a->idx != nparams) {
 		c->drops_size++;
@@ -623,20 +627,32 @@ SUBPROG int put_unix_tuple(struct aux *a, struct sock *sk, bool outbound)
 	struct unix_address *ua = BPF_CORE_READ(us, addr);
 	if (!ua && peer)
 		ua = BPF_CORE_READ((struct unix_sock *)peer, addr);
-	long m = 0;
+	__u32 m = 0;
 	if (ua) {
 		char *path = (char *)ua + bpf_core_field_offset(struct unix_address, name) +
 			     bpf_core_field_offset(struct sockaddr_un, sun_path);
+		int alen = BPF_CORE_READ(ua, len); /* family + path bytes */
 		char first = 0;
 		bpf_probe_read_kernel(&first, 1, path);
-		m = bpf_probe_read_kernel_str(p + 17, 108, first ? path : path + 1);
+		if (first) {
+			long r = bpf_probe_read_kernel_str(p + 17, 108, path);
+			m = r > 0 ? r - 1 : 0;
+		} else if (alen > 3) {
+			/* abstract: length-delimited, without the leading NUL */
+			__u32 n = alen - 3;
+			OPAQUE(n);
+			if (n > 107)
+				n = 107;
+			if (bpf_probe_read_kernel(p + 17, n, path + 1) == 0)
+				m = n;
+		}
 	}
-	if (m <= 0) {
-		p[17] = 0;
-		m = 1;
-	}
-	param_done(a, 17 + m);
-	return 17 + m;
+	OPAQUE(m);
+	if (m > 107)
+		m = 107;
+	p[17 + m] = 0;
+	param_done(a, 18 + m);
+	return 18 + m;
 }
 
 /* SOCKTUPLE of the socket behind fd; for inet sockets the remote end comes
@@ -702,7 +718,7 @@ SUBPROG int put_exe_args_argv(struct aux *a, const char *const *argv, __u32 rese
 		put_empty(a);
 		return 0;
 	}
-	__u32 cap = room(a, o, ARGS_CAP, reserve);
+	__u32 cap = room(o, ARGS_CAP, reserve);
 	for (int i = 1; i < MAX_ARGV; i++) {
 		if (used >= cap || used >= ARGS_CAP)
 			break;
@@ -818,13 +834,19 @@ SUBPROG int h_execve(struct aux *a, bool at)
 	if (at) {
 		SUBMIT(331);
 	} else {
-		/* the old mm, and the pointer, are gone after a successful exec */
-		if (RES == 0)
-			put_empty(a);
-		else
+		/* read at enter: the old mm is gone after a successful exec */
+		__u32 tid = (__u32)a->pid_tgid;
+		struct stash *st = bpf_map_lookup_elem(&inflight, &tid);
+		if (st && st->nr == NR_execve && st->len)
+			put_kernel_str(a, st->data, PATH_CAP, 0);
+		else if (RES != 0)
 			put_user_str(a, (void *)ARG(0), PATH_CAP, 0);
+		else
+			put_empty(a);
 		SUBMIT(293);
 	}
+	__u32 tid = (__u32)a->pid_tgid;
+	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }
 
@@ -874,10 +896,12 @@ static __always_inline void put_dev_ino(struct aux *a, struct file *f)
 	}
 }
 
-/* The path saved at enter, or (no enter seen, or evicted) read now. */
+/* The path saved at enter; read now when there is none (no enter seen,
+ * entry evicted) or it was unreadable then (a page not yet faulted in,
+ * which the call itself has since touched). */
 static __always_inline void put_path_stash(struct aux *a, struct stash *st, const void *uptr)
 {
-	if (st) {
+	if (st && st->len) {
 		put_kernel_str(a, st->data, PATH_CAP, 64);
 	} else {
 		put_user_str(a, uptr, PATH_CAP, 64);
@@ -1108,7 +1132,8 @@ SUBPROG int h_attr(struct aux *a)
 		put_user_str(a, (void *)ARG(1), PATH_CAP, P1);
 		put_u32(a, ARG(2));
 		put_u32(a, ARG(3));
-		put_u32(a, ARG(4));
+		/* AT_SYMLINK_NOFOLLOW -> 0x2, AT_EMPTY_PATH -> 0x1 (the PPM_AT_* values) */
+		put_u32(a, ((ARG(4) & 0x100) ? 0x2 : 0) | ((ARG(4) & 0x1000) ? 0x1 : 0));
 		SUBMIT(385);
 		break;
 	}
@@ -1224,9 +1249,9 @@ SUBPROG int h_sock(struct aux *a)
 			if (n >= 2 && bpf_probe_read_kernel(a->sa, n, st->data) == 0)
 				a->sa_len = n;
 			bpf_map_delete_elem(&inflight, &tid);
-		} else {
-			sa_from_user(a, (void *)ARG(1), ARG(2));
 		}
+		if (!a->sa_len) /* as for paths: none saved, or unreadable at enter */
+			sa_from_user(a, (void *)ARG(1), ARG(2));
 		BEGIN(23);
 		put_u64(a, RES);
 		if (RES == 0 || RES == -115) /* EINPROGRESS: non-blocking connect */
@@ -1477,6 +1502,14 @@ int BPF_PROG(fl_sys_exit, struct pt_regs *regs, long ret)
 	}
 	__u64 nr = regs->orig_ax;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (nr == NR_execve || nr == NR_execveat) {
+		/* a successful execveat reaches sys_exit with orig_ax = execve's
+		 * number (seen on 6.18): the number saved at enter is the truth */
+		__u32 tid = (__u32)pid_tgid;
+		struct stash *st = bpf_map_lookup_elem(&inflight, &tid);
+		if (st && (st->nr == NR_execve || st->nr == NR_execveat))
+			nr = st->nr;
+	}
 	if (nr >= NSYSCALLS || !is_interesting(nr) || (pid_tgid >> 32) == self_tgid) {
 		c->filtered++;
 		return 0;
@@ -1540,14 +1573,15 @@ int BPF_PROG(fl_sys_exit, struct pt_regs *regs, long ret)
 	return h_generic(a);
 }
 
-/* Only the calls whose user-memory arguments must be read before the call
- * (time-of-check/time-of-use): the path of open*, creat and the address of
- * connect.  The record itself is still sent at exit. */
+/* Only the calls whose user-memory arguments must be read before the call:
+ * the path of open*, creat and the address of connect (another thread could
+ * change them in between), and the filename of execve/execveat (gone with
+ * the old mm after a successful exec).  The record is still sent at exit. */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(fl_sys_enter, struct pt_regs *regs, long id)
 {
 	if (id != NR_open && id != NR_openat && id != NR_openat2 && id != NR_creat &&
-	    id != NR_connect)
+	    id != NR_connect && id != NR_execve && id != NR_execveat)
 		return 0;
 	if (in_compat() || !is_interesting(id))
 		return 0;
@@ -1567,7 +1601,8 @@ int BPF_PROG(fl_sys_enter, struct pt_regs *regs, long id)
 		if (len >= 2 && bpf_probe_read_user(s->data, len, (void *)regs->si) == 0)
 			s->len = len;
 	} else {
-		const void *p = (id == NR_open || id == NR_creat) ? (void *)regs->di : (void *)regs->si;
+		bool first = id == NR_open || id == NR_creat || id == NR_execve;
+		const void *p = first ? (void *)regs->di : (void *)regs->si;
 		long n = bpf_probe_read_user_str(s->data, PATH_CAP, p);
 		if (n > 0)
 			s->len = n;

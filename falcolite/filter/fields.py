@@ -292,15 +292,16 @@ def _evt_rawarg(_ctx: FieldContext, arg: str | None) -> Extractor:
 
 
 _ERR_TYPES = (t.PT_ERRNO, t.PT_FD, t.PT_PID)
+# exit events whose first parameter is the return value: an errno, fd or pid,
+# or one named res
+_HAS_RES = tuple(bool(i.code & 1 and i.params and (i.params[0].type in _ERR_TYPES
+                                                    or i.params[0].name == "res"))
+                 for i in EVENTS)
 
 
 def _res(e: Event) -> int | None:
-    """The return value of an exit event: its first parameter when that is
-    an errno, fd or pid, or is named res."""
-    if e.type & 1 == 0 or e.nparams == 0:
-        return None
-    params = EVENTS[e.type].params
-    if not params or (params[0].type not in _ERR_TYPES and params[0].name != "res"):
+    """The return value of an exit event."""
+    if not _HAS_RES[e.type]:
         return None
     v = e.param(0)
     return v if isinstance(v, int) else None
