@@ -27,7 +27,8 @@ build-deps:
 # by the install; it is rebuilt when the C sources change).
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py cdriver/build_ffi.py $(wildcard cdriver/*.c cdriver/*.h)
+$(VENV)/.installed: pyproject.toml setup.py cdriver/build_ffi.py $(wildcard cdriver/*.c cdriver/*.h) \
+		$(wildcard cdriver/bpf/*) falcolite/events/table_data.py
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e '.[test]'
@@ -92,3 +93,5 @@ $(FUZZ_TABLES): falcolite/events/table.py falcolite/events/table_data.py
 	n, l = reader_arrays(); assert len(n) == len(l) == EVENT_MAX; \
 	sys.stdout.buffer.write(b"FLRT" + struct.pack("<I", EVENT_MAX) + n + l)' > $@.tmp
 	mv $@.tmp $@
+
+-include cdriver/live.mk

@@ -1,15 +1,25 @@
-"""cffi (API mode) build of falcolite._cdriver from the C sources here."""
+"""cffi (API mode) build of falcolite._cdriver from the C sources here.
+
+The live reader needs the eBPF probe's skeleton, built first by
+cdriver/bpf/build_probe.sh (clang, bpftool, libbpf-dev, libelf-dev); where
+that cannot be built (or FALCOLITE_NO_LIVE=1), live_stub.c stands in and the
+agent reads capture files only, saying why when asked to capture live.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HEADERS = ["scap_reader.h"]
+ROOT = os.path.dirname(HERE)
+HEADERS = ["scap_reader.h", "live_reader.h"]
 SOURCES = ["scap_reader.c"]
+PROBE_OUT = os.environ.get("FALCOLITE_PROBE_OUT", os.path.join(ROOT, "build", "out"))
 
 
 def cdef_text() -> str:
@@ -27,14 +37,37 @@ def cdef_text() -> str:
     return "\n".join(out)
 
 
+def build_probe() -> str | None:
+    """Build the eBPF probe skeleton; the reason when it cannot be built."""
+    if os.environ.get("FALCOLITE_NO_LIVE") == "1":
+        return "FALCOLITE_NO_LIVE=1"
+    script = os.path.join(HERE, "bpf", "build_probe.sh")
+    r = subprocess.run([script, PROBE_OUT], capture_output=True, text=True, check=False)
+    return None if r.returncode == 0 else (r.stderr.strip() or f"{script} failed")
+
+
+why_not = build_probe()
+include_dirs = [os.path.relpath(HERE)]
+libraries = ["z"]
+define_macros: list[tuple[str, str]] = []
+if why_not is None:
+    SOURCES.append("live_reader.c")
+    include_dirs.append(os.path.relpath(PROBE_OUT))
+    libraries = ["bpf", "elf", "z"]
+    define_macros.append(("FL_HAVE_LIVE", "1"))
+else:
+    print(f"falcolite: building without live capture: {why_not}", file=sys.stderr)
+    SOURCES.append("live_stub.c")
+
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_text())
 ffibuilder.set_source(
     "falcolite._cdriver",
     "\n".join(f'#include "{h}"' for h in HEADERS),
     sources=[os.path.relpath(os.path.join(HERE, s)) for s in SOURCES],
-    include_dirs=[os.path.relpath(HERE)],
-    libraries=["z"],
+    include_dirs=include_dirs,
+    libraries=libraries,
+    define_macros=define_macros,
     extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror"],
 )
 

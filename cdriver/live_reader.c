@@ -296,7 +296,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	return l->count >= l->max ? -ECANCELED : 0;
 }
 
-static int prog_info(fl_live *l, char *err)
+/* Diagnostics only: what the kernel cannot tell us stays zero. */
+static void prog_info(fl_live *l)
 {
 	struct bpf_program *progs[] = {l->skel->progs.fl_sys_exit, l->skel->progs.fl_sys_enter,
 				       l->skel->progs.fl_proc_exit};
@@ -305,14 +306,12 @@ static int prog_info(fl_live *l, char *err)
 		struct bpf_prog_info pi;
 		uint32_t len = sizeof pi;
 		memset(&pi, 0, sizeof pi);
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &pi, &len) != 0)
-			return fail(err, "cannot read the info of program %s: %s",
-				    bpf_program__name(progs[i]), strerror(errno));
 		snprintf(l->info.names[i], sizeof l->info.names[i], "%s", bpf_program__name(progs[i]));
-		l->info.insns[i] = pi.xlated_prog_len / 8;
-		l->info.verified_insns[i] = pi.verified_insns;
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &pi, &len) == 0) {
+			l->info.insns[i] = pi.xlated_prog_len / 8;
+			l->info.verified_insns[i] = pi.verified_insns;
+		}
 	}
-	return FL_OK;
 }
 
 /* The message for a failed load or attach: the host check first (it names
@@ -383,8 +382,7 @@ int fl_live_open(uint32_t ring_bytes, int self_pid, fl_live **out, char *err)
 	int64_t t2 = clock_ns(CLOCK_MONOTONIC);
 	l->info.load_ms = (double)(t1 - t0) / 1e6;
 	l->info.attach_ms = (double)(t2 - t1) / 1e6;
-	if (prog_info(l, err) != FL_OK)
-		goto done;
+	prog_info(l);
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.ring), on_record, l, NULL);
 	if (!l->rb) {
 		fail(err, "cannot map the ring buffer: %s", strerror(errno));

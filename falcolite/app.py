@@ -20,10 +20,12 @@ from .cli import USAGE, CliError, Options
 from .config import Config, ConfigError, RawConfig
 from .events import table as t
 from .events.event import Event
+from .events.records import CaptureMeta
 from .events.table import EVENTS, SYSCALL_NAMES
+from .events.writer import ScapWriter
 from .filter.fields import REGISTRY, FieldContext
 from .log import Log
-from .monitor.drops import DropMonitor
+from .monitor.drops import NO_COUNTERS, DropCounters, DropMonitor
 from .monitor.statsfile import StatsWriter
 from .outputs.alerts import Alert, AlertFormatter
 from .outputs.channels import Channel, make_channels
@@ -33,6 +35,8 @@ from .rules.evttypes import ignored_names
 from .rules.loader import RulesError, RulesLoader
 from .rules.priority import PriorityError, parse_floor
 from .rules.ruleset import Ruleset
+from .sources.batch import Batch
+from .sources.live import LiveError, LiveSource
 from .sources.trace import CaptureError, TraceSource
 from .state.tracker import HANDLERS, StateTracker
 
@@ -135,7 +139,7 @@ class App:
         except OSError as err:
             raise Fatal(f"Error with file output: {err}") from None
         if o.trace is None:
-            raise Fatal("live capture is not available in this build: use -e <file>")
+            return self.capture_live(tracker, ctx, ruleset)
         return self.replay(o.trace, tracker, ctx, ruleset)
 
     def _select(self, ruleset: Ruleset, log: bool = False) -> Ruleset:
@@ -382,11 +386,14 @@ class App:
         first_ts = None
         cpu0 = time.process_time()
         section = src.section
+        writer = self._open_writer(src.meta)
         try:
             for batch in src.batches():
                 if batch.section != section:
                     section = batch.section
                     tracker.load(src.meta)
+                if writer is not None:
+                    write_batch(writer, batch)
                 if first_ts is None and len(batch):
                     # -M counts from the capture's first event, filtered or not
                     first_ts = src.stats()["first_ts"]
@@ -398,7 +405,7 @@ class App:
                         break
                     run.events_read += 1
                     tracker.process(e)
-                    if drops.check(e.ts, 0, 0):
+                    if drops.check(e.ts):
                         self.stop_requested = True
                         exit_code = 1
                         break
@@ -413,19 +420,28 @@ class App:
                 if self.stop_requested:
                     break
         except CaptureError as err:
-            self._finish(stats)
             raise Fatal(str(err)) from None
-        self._finish(stats)
-        if self.stop_signal is not None:
-            self.log.info(f"{self.stop_signal} received, stopping")
+        finally:
+            self._finish(stats)
+            if writer is not None:
+                writer.close()
         if o.verbose:
-            elapsed = time.process_time() - cpu0
             # events handed to the rules: all but the ignored ones, counted by
             # the reader since the prefilter keeps most of them from Python
             counts = src.type_counts()
             run.captured = sum(n for code, n in enumerate(counts) if code not in run.skip)
+        return self._report(run, drops, NO_COUNTERS, cpu0, exit_code)
+
+    def _report(self, run: _Run, drops: DropMonitor, driver: DropCounters, cpu0: float,
+                exit_code: int) -> int:
+        """The end of a run: stop reason, -v counters, summary, failed channels."""
+        if self.stop_signal is not None:
+            self.log.info(f"{self.stop_signal} received, stopping")
+        if self.opts.verbose:
+            elapsed = time.process_time() - cpu0
             rate = run.captured / elapsed if elapsed > 0 else 0.0
-            sys.stderr.write(f"Driver Events:0\nDriver Drops:0\nElapsed time: {elapsed:.3f}, "
+            sys.stderr.write(f"Driver Events:{driver.n_evts}\nDriver Drops:{driver.n_drops}\n"
+                             f"Elapsed time: {elapsed:.3f}, "
                              f"Captured Events: {run.captured}, {rate:.2f} eps\n")
         self.print_summary(run.by_rule, run.by_prio, drops)
         for ch in self.channels:
@@ -434,7 +450,87 @@ class App:
                                  "alerts\n")
         return exit_code
 
-    def _reload(self, run: _Run, ctx: FieldContext, src: TraceSource,
+    def capture_live(self, tracker: StateTracker, ctx: FieldContext, ruleset: Ruleset) -> int:
+        """No -e: this host's events through the eBPF probe until stopped
+        (signal, -M seconds of wall time, or the drop monitor's exit)."""
+        o = self.opts
+        self._signals()
+        try:
+            src = LiveSource(self.config.ring_bytes, BATCH)
+        except LiveError as err:
+            raise Fatal(f"Unable to open the live capture: {err}") from None
+        self.log.info("Opening capture with the eBPF probe")
+        if o.daemon:
+            self.daemonize(o.pidfile)
+        tracker.load(src.meta)
+        c = self.config
+        drops = DropMonitor(c.drop_actions, c.drop_rate, c.drop_max_burst, c.simulate_drops,
+                            self.log, self._emit_internal, c.json_output, live=True)
+
+        def counters() -> DropCounters:
+            s = src.stats()
+            return DropCounters(s["seen"], s["drops_buffer"], s["drops_size"])
+
+        run = _Run(self, ruleset, ctx)
+        src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
+        src.set_interesting_syscalls(None if drops.simulate else ruleset.interesting_syscalls())
+        stats = None
+        if o.stats_file:
+            def driver_stats() -> tuple[int, int, int]:
+                now = counters()
+                return now.n_evts, now.n_drops, 0
+            stats = StatsWriter(o.stats_file, o.stats_interval, driver_stats)
+            stats.start()
+        writer = self._open_writer(src.meta)
+        deadline = time.monotonic() + o.duration if o.duration is not None else None
+        exit_code = 0
+        cpu0 = time.process_time()
+        try:
+            while not self.stop_requested:
+                batch = src.next_batch()
+                if writer is not None:
+                    write_batch(writer, batch)
+                for e in batch.events():
+                    run.events_read += 1
+                    tracker.process(e)
+                    if drops.check(e.ts, counters):
+                        self.stop_requested = True
+                        exit_code = 1
+                        break
+                    run.handle(e)
+                if self.reopen_requested:
+                    self.reopen_requested = False
+                    for ch in self.channels:
+                        ch.reopen()
+                if self.reload_requested:
+                    self.reload_requested = False
+                    run = self._reload(run, ctx, src, drops)
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        except LiveError as err:
+            raise Fatal(str(err)) from None
+        finally:
+            self._finish(stats)
+            if writer is not None:
+                writer.close()
+            driver = counters()
+            src.close()
+        return self._report(run, drops, driver, cpu0, exit_code)
+
+    def _open_writer(self, meta: CaptureMeta) -> ScapWriter | None:
+        """-w: a capture file of the events read, starting with the state
+        they were read against."""
+        if self.opts.writefile is None:
+            return None
+        try:
+            writer = ScapWriter(self.opts.writefile)
+        except OSError as err:
+            raise Fatal(f"Could not open {self.opts.writefile} for writing: "
+                        f"{err.strerror}") from None
+        writer.write_header(meta)
+        return writer
+
+    def _reload(self, run: _Run, ctx: FieldContext, src: TraceSource | LiveSource,
                 drops: DropMonitor) -> _Run:
         """SIGHUP: config and rules read again, outputs reopened; the capture
         goes on from where it is and the counters keep counting."""
@@ -553,6 +649,14 @@ class _Run:
         alert = self.fmt.render(rule, e)
         for ch in self.app.channels:
             ch.emit(alert)
+
+
+def write_batch(writer: ScapWriter, batch: Batch) -> None:
+    """-w: the batch's events, as read, into the capture being written."""
+    buf = batch.buf
+    for i, off in enumerate(batch.offsets):
+        length = int.from_bytes(buf[off + 16:off + 20], "little")
+        writer.write_encoded(buf[off:off + length], batch.cpus[i])
 
 
 def wanted_codes(ruleset: Ruleset) -> set[int] | None:

@@ -166,6 +166,7 @@ class Config:
     http_output: dict = field(default_factory=dict)
     time_format_iso_8601: bool = False
     webserver_enabled: bool = False
+    ring_bytes: int = 8 << 20  # the live probe's ring buffer
 
     @classmethod
     def defaults_no_file(cls) -> Config:
@@ -209,6 +210,7 @@ class Config:
         c.simulate_drops = raw.get_bool("syscall_event_drops", False, "simulate_drops")
         c.time_format_iso_8601 = raw.get_bool("time_format_iso_8601", False)
         c.webserver_enabled = raw.get_bool("webserver", False, "enabled")
+        c.ring_bytes = _ring_bytes(raw)
         c.stdout_output = raw.get_bool("stdout_output", False, "enabled")
         c.syslog_output = raw.get_bool("syslog_output", False, "enabled")
         if raw.get_bool("file_output", False, "enabled"):
@@ -239,3 +241,20 @@ class Config:
                               "configured. Please configure at least one output file output "
                               "enabled but no filename in configuration block")
         return c
+
+
+def _ring_bytes(raw: RawConfig) -> int:
+    """The live ring buffer: Falco's `syscall_buf_size_preset` (1..10 for 1
+    to 512 MiB, 4 = 8 MiB the default), or an exact `live.ring_bytes` (a
+    power of two of at least 4096; small rings are for tests)."""
+    exact = int(raw.get_num("live", 0, "ring_bytes", integer=True))
+    if exact:
+        if exact < 4096 or exact & (exact - 1):
+            raise ConfigError(f"Error reading config file ({raw.path}): live.ring_bytes "
+                              f"must be a power of two of at least 4096, not {exact}")
+        return exact
+    preset = int(raw.get_num("syscall_buf_size_preset", 4, integer=True))
+    if not 1 <= preset <= 10:
+        raise ConfigError(f"Error reading config file ({raw.path}): "
+                          f"syscall_buf_size_preset must be between 1 and 10, not {preset}")
+    return 1 << (19 + preset)

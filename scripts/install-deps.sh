@@ -1,11 +1,13 @@
 #!/bin/sh
 # Debian packages falcolite's build and tests need; installs only what is
 # missing (through sudo when not root).  Used by `make` and by CI.
-#   build: gcc, make, zlib1g-dev, python3-dev, python3-venv
+#   build: gcc, make, zlib1g-dev, python3-dev, python3-venv; for the live
+#          eBPF probe clang, bpftool, libbpf-dev, libelf-dev
 #   tests: sysdig (the differential oracle), rsyslog (syslog tests)
 set -eu
-PKGS="gcc make zlib1g-dev python3-dev python3-venv sysdig rsyslog"
-[ "${1:-}" = "--build-only" ] && PKGS="gcc make zlib1g-dev python3-dev python3-venv"
+BUILD="gcc make zlib1g-dev python3-dev python3-venv clang bpftool libbpf-dev libelf-dev"
+PKGS="$BUILD sysdig rsyslog"
+[ "${1:-}" = "--build-only" ] && PKGS="$BUILD"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -207,9 +207,9 @@ static __always_inline __u32 encode_dev(__u32 major, __u32 minor)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
-static __always_inline __u32 file_dev(struct file *f)
+static __always_inline __u32 inode_dev(struct inode *i)
 {
-	__u32 d = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	__u32 d = BPF_CORE_READ(i, i_sb, s_dev);
 	return encode_dev(d >> 20, d & 0xfffff);
 }
 
@@ -884,12 +884,13 @@ SUBPROG int h_clone(struct aux *a, __u16 code)
 
 /* ---------------------------------------------------------- files */
 
-/* dev and ino of the file behind a new fd, and whether the call created it. */
+/* dev and ino of the file behind a new fd (empty when the call failed). */
 static __always_inline void put_dev_ino(struct aux *a, struct file *f)
 {
-	if (f) {
-		put_u32(a, file_dev(f));
-		put_u64(a, BPF_CORE_READ(f, f_inode, i_ino));
+	struct inode *i = f ? BPF_CORE_READ(f, f_inode) : 0;
+	if (i) {
+		put_u32(a, inode_dev(i));
+		put_u64(a, BPF_CORE_READ(i, i_ino));
 	} else {
 		put_empty(a);
 		put_empty(a);
