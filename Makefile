@@ -49,6 +49,7 @@ test: deps venv
 	$(MAKE) lint
 	$(MAKE) pytest
 	$(MAKE) ctest
+	$(MAKE) live-smoke
 
 bench: venv
 	$(VPY) bench/reader.py --keep $(OUT)/bench.scap
