@@ -410,13 +410,7 @@ class App:
                         exit_code = 1
                         break
                     run.handle(e)
-                if self.reopen_requested:
-                    self.reopen_requested = False
-                    for ch in self.channels:
-                        ch.reopen()
-                if self.reload_requested:
-                    self.reload_requested = False
-                    run = self._reload(run, ctx, src, drops)
+                run = self._between_batches(run, ctx, src, drops)
                 if self.stop_requested:
                     break
         except CaptureError as err:
@@ -498,13 +492,7 @@ class App:
                         exit_code = 1
                         break
                     run.handle(e)
-                if self.reopen_requested:
-                    self.reopen_requested = False
-                    for ch in self.channels:
-                        ch.reopen()
-                if self.reload_requested:
-                    self.reload_requested = False
-                    run = self._reload(run, ctx, src, drops)
+                run = self._between_batches(run, ctx, src, drops)
                 if deadline is not None and time.monotonic() >= deadline:
                     break
         except LiveError as err:
@@ -529,6 +517,19 @@ class App:
                         f"{err.strerror}") from None
         writer.write_header(meta)
         return writer
+
+    def _between_batches(self, run: _Run, ctx: FieldContext, src: TraceSource | LiveSource,
+                         drops: DropMonitor) -> _Run:
+        """Signals are acted on between batches: SIGUSR1 reopens outputs,
+        SIGHUP reloads (a new run configuration)."""
+        if self.reopen_requested:
+            self.reopen_requested = False
+            for ch in self.channels:
+                ch.reopen()
+        if self.reload_requested:
+            self.reload_requested = False
+            run = self._reload(run, ctx, src, drops)
+        return run
 
     def _reload(self, run: _Run, ctx: FieldContext, src: TraceSource | LiveSource,
                 drops: DropMonitor) -> _Run:
