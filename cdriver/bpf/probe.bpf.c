@@ -55,7 +55,7 @@ enum {
 	NR_socket = 41, NR_connect = 42, NR_accept = 43, NR_sendto = 44,
 	NR_recvfrom = 45, NR_bind = 49, NR_listen = 50, NR_clone = 56,
 	NR_fork = 57, NR_vfork = 58, NR_execve = 59, NR_exit = 60,
-	NR_rename = 82, NR_mkdir = 83, NR_rmdir = 84, NR_creat = 85,
+	NR_chdir = 80, NR_fchdir = 81, NR_rename = 82, NR_mkdir = 83, NR_rmdir = 84, NR_creat = 85,
 	NR_link = 86, NR_unlink = 87, NR_symlink = 88, NR_chmod = 90,
 	NR_fchmod = 91, NR_chown = 92, NR_fchown = 93, NR_lchown = 94,
 	NR_ptrace = 101, NR_setuid = 105, NR_setgid = 106, NR_setreuid = 113,
@@ -1036,6 +1036,18 @@ SUBPROG int h_fs(struct aux *a)
 		put_u32(a, ARG(2));
 		SUBMIT(305);
 		break;
+	case NR_chdir: /* the tracker follows the cwd to resolve relative paths */
+		BEGIN(95);
+		put_u64(a, RES);
+		put_user_str(a, (void *)ARG(0), PATH_CAP, P1);
+		SUBMIT(95);
+		break;
+	case NR_fchdir:
+		BEGIN(97);
+		put_u64(a, RES);
+		put_u64(a, IARG(0));
+		SUBMIT(97);
+		break;
 	case NR_rmdir:
 		BEGIN(279);
 		put_u64(a, RES);
@@ -1553,7 +1565,7 @@ int BPF_PROG(fl_sys_exit, struct pt_regs *regs, long ret)
 	case NR_rename: case NR_renameat: case NR_renameat2:
 	case NR_unlink: case NR_unlinkat: case NR_mkdir: case NR_mkdirat:
 	case NR_rmdir: case NR_symlink: case NR_symlinkat: case NR_link:
-	case NR_linkat:
+	case NR_linkat: case NR_chdir: case NR_fchdir:
 		return h_fs(a);
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_chown:
 	case NR_lchown: case NR_fchown: case NR_fchownat:
