@@ -42,8 +42,9 @@ demo: build-deps venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# tests/test_binary.py runs in binary-test, against a binary built first
 pytest: venv
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --ignore tests/test_binary.py
 
 test: deps venv
 	$(MAKE) lint
@@ -57,7 +58,7 @@ bench: venv
 	$(VPY) bench/rules.py --keep $(OUT)/bench.scap
 
 clean:
-	rm -rf $(OUT) $(VENV) falcolite/_cdriver*.so
+	rm -rf $(OUT) $(VENV) dist falcolite/_cdriver*.so
 
 # ---------------------------------------------------------------- ctest
 # Robustness tests of the C capture reader under ASan + UBSan: truncations
@@ -96,3 +97,4 @@ $(FUZZ_TABLES): falcolite/events/table.py falcolite/events/table_data.py
 	mv $@.tmp $@
 
 -include cdriver/live.mk
+-include build/binary.mk
