@@ -124,6 +124,11 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"
 tar -C . --exclude=__pycache__ --exclude='*.pyc' --exclude='*.so' --exclude='*.c' \
     --exclude='*.o' -cf - falcolite | tar -C "$STAGE" -xf -
+# the release's build date, for --version and --support
+sed -i "s/^__build_date__: str | None = None$/__build_date__: str | None = \"$(date -u +%Y-%m-%d)\"/" \
+    "$STAGE/falcolite/__init__.py"
+grep -q '^__build_date__: str | None = "' "$STAGE/falcolite/__init__.py" \
+    || die "could not set the build date in the staged package"
 say "C extension"
 PYTHONWARNINGS=ignore "$BPY" setup.py -q build_ext --build-temp "$OUT/ext-build" \
     --build-lib "$STAGE" >/dev/null

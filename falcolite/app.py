@@ -15,7 +15,7 @@ from importlib import resources
 
 import orjson
 
-from . import __version__
+from . import __build_date__, __version__
 from .cli import USAGE, CliError, Options
 from .config import Config, ConfigError, RawConfig
 from .events import table as t
@@ -32,7 +32,7 @@ from .outputs.channels import Channel, make_channels
 from .outputs.formatter import FormatError, Formatter
 from .outputs.ratelimit import TokenBucket
 from .rules.evttypes import ignored_names
-from .rules.loader import RulesError, RulesLoader
+from .rules.loader import ENGINE_VERSION, RulesError, RulesLoader
 from .rules.priority import PriorityError, parse_floor
 from .rules.ruleset import Ruleset
 from .sources.batch import Batch
@@ -42,6 +42,20 @@ from .state.tracker import HANDLERS, StateTracker
 
 DEFAULT_CONFIGS = ("/etc/falcolite/falco.yaml", "/etc/falco/falco.yaml")
 BATCH = 4096
+
+
+def build_info() -> dict[str, str]:
+    """What --version prints (the first line as Falco's own) and --support
+    holds: version, build date, engine version, live capture."""
+    from .sources.live import live_compiled
+
+    return {
+        "version": __version__,
+        "build_date": __build_date__ or "none (run from the source tree)",
+        "engine_version": ".".join(map(str, ENGINE_VERSION)),
+        "live_capture": "compiled in (CO-RE eBPF probe)" if live_compiled()
+        else "not compiled in (capture files only)",
+    }
 
 
 def default_rules_file() -> str:
@@ -72,7 +86,9 @@ class App:
     def run(self) -> int:
         o = self.opts
         if o.version:
-            print(f"falcolite version {__version__}")
+            b = build_info()
+            print(f"falcolite version {b['version']}\nBuild date: {b['build_date']}\n"
+                  f"Engine version: {b['engine_version']}\nLive capture: {b['live_capture']}")
             return 0
         if o.help:
             sys.stdout.write(USAGE)
@@ -288,6 +304,7 @@ class App:
             "system_info": {"machine": u.machine, "nodename": u.node, "release": u.release,
                             "sysname": u.system, "version": u.version},
             "version": __version__,
+            "build": build_info(),
         }
         sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS) + b"\n")
 

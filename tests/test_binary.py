@@ -145,7 +145,13 @@ def need_tool(name: str) -> str:
 def test_version(binary: Path, home: Path) -> None:
     r = run(binary, ["--version"], home)
     assert r.returncode == 0, r.stderr
-    assert r.stdout == f"falcolite version {version()}\n"
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"falcolite version {version()}"
+    assert re.fullmatch(r"Build date: \d{4}-\d\d-\d\d", lines[1]), lines
+    assert lines[2] == "Engine version: 0.57.0"
+    assert lines[3] == "Live capture: compiled in (CO-RE eBPF probe)" or (
+        os.environ.get("FALCOLITE_NO_LIVE") == "1"
+        and lines[3] == "Live capture: not compiled in (capture files only)")
 
 
 def test_demo_from_empty_environment(binary: Path, tmp_path: Path) -> None:

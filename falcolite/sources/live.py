@@ -63,6 +63,11 @@ def interesting_syscalls(codes: Iterable[int] | None, syscalls: Iterable[int] | 
     return bytes(out)
 
 
+def live_compiled() -> bool:
+    """Whether the probe is built into the C extension."""
+    return bool(lib.fl_live_compiled())
+
+
 def live_unavailable() -> str | None:
     """Why live capture cannot run here (None: it can)."""
     err = ffi.new("char[]", lib.FL_ERRLEN)
