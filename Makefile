@@ -62,13 +62,13 @@ clean:
 
 # ---------------------------------------------------------------- ctest
 # Robustness tests of the C capture reader under ASan + UBSan: truncations
-# and bit flips of every capture in $(SHARED)/traces and traces/.
+# and bit flips of every capture in $(SHARED)/traces, traces/ and traces/live/
 
 FUZZ_BIN := $(OUT)/fuzz_reader
 FUZZ_TABLES := $(OUT)/reader_tables.bin
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -Icdriver
-CTEST_TRACES := $(wildcard $(SHARED)/traces/*.scap) $(wildcard traces/*.scap)
+CTEST_TRACES := $(wildcard $(SHARED)/traces/*.scap) $(wildcard traces/*.scap traces/live/*.scap)
 
 .PHONY: ctest
 ctest: $(FUZZ_BIN) $(FUZZ_TABLES)

@@ -199,8 +199,9 @@ t_nuitka=$(date +%s)
     --report="$ROOT/$REPORT" \
     falcolite)
 t_done=$(date +%s)
+# checked under a temporary name: a failed check leaves no binary behind
+# that make would take as up to date
 install -m 0755 "$NOUT/falcolite" "$DIST/falcolite.tmp"
-mv -f "$DIST/falcolite.tmp" "$DIST/falcolite"
 
 # ------------------------------------------------------------ checks
 say "check"
@@ -239,15 +240,17 @@ EOF
 #    from an empty environment and a cache of its own
 check_home=$(mktemp -d)
 trap 'rm -rf "$check_home"' EXIT
-run() { (cd "$check_home" && env -i HOME="$check_home" "$ROOT/$DIST/falcolite" "$@"); }
+run() { (cd "$check_home" && env -i HOME="$check_home" "$ROOT/$DIST/falcolite.tmp" "$@"); }
 got=$(run --version) || die "dist/falcolite --version failed"
-[ "$got" = "falcolite version $VERSION" ] || die "unexpected --version output: $got"
+[ "$(echo "$got" | head -n 1)" = "falcolite version $VERSION" ] \
+    || die "unexpected --version output: $got"
 alerts=$(run -e "$ROOT/traces/demo-webshell.scap" -o json_output=true 2>/dev/null \
     | grep -c '^{"' || true)
 [ "$alerts" = 5 ] || die "demo replay gave $alerts JSON alerts, not 5"
 [ -d "$check_home/.cache/falcolite/$VERSION-$BUILD_ID" ] \
     || die "the payload was not unpacked where the spec says"
 
+mv -f "$DIST/falcolite.tmp" "$DIST/falcolite"
 size=$(stat -c %s "$DIST/falcolite")
 echo "dist/falcolite: $((size / 1024)) KiB, version $VERSION, build $BUILD_ID;" \
      "nuitka $((t_done - t_nuitka)) s, total $(($(date +%s) - t_start)) s"
