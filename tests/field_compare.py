@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from oracle import sysdig_records
+from tracked import tracked
 
 from falcolite.events.table import EVENT_MAX_2022
-from falcolite.filter.fields import FieldContext
 from falcolite.outputs.formatter import Formatter
-from falcolite.sources.trace import TraceSource
-from falcolite.state.tracker import StateTracker
 
 SEP = "\x1f"
 
@@ -18,17 +16,10 @@ SEP = "\x1f"
 def our_values(path: Path, fields: list[str]) -> dict[int, list[str]]:
     """sysdig-numbered event -> rendering of each field (permissive)."""
     out: dict[int, list[str]] = {}
-    with TraceSource(str(path)) as src:
-        st = StateTracker(src.meta)
-        ctx = FieldContext(st, hostname="falcolite-test")
+    with tracked(path) as (ctx, events):
         fmts = [Formatter("*%" + f, ctx) for f in fields]
-        section = src.section
         seq = 0
-        for e in src.events():
-            if src.section != section:
-                section = src.section
-                st.load(src.meta)
-            st.process(e)
+        for e in events:
             if e.type >= EVENT_MAX_2022:
                 continue
             seq += 1

@@ -5,29 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from oracle import sysdig_records
+from tracked import tracked
 
 from falcolite.events.table import EVENT_MAX_2022
 from falcolite.filter import parse
 from falcolite.filter.compiler import compile_filter
-from falcolite.filter.fields import FieldContext
-from falcolite.sources.trace import TraceSource
-from falcolite.state.tracker import StateTracker
 
 
 def our_matches(path: Path, conditions: list[str]) -> list[list[int]]:
     """For each condition, the sysdig-numbered events it matches."""
-    with TraceSource(str(path)) as src:
-        st = StateTracker(src.meta)
-        ctx = FieldContext(st, hostname="falcolite-test")
+    with tracked(path) as (ctx, events):
         preds = [compile_filter(parse(c), ctx) for c in conditions]
         out: list[list[int]] = [[] for _ in conditions]
         seq = 0
-        section = src.section
-        for e in src.events():
-            if src.section != section:
-                section = src.section
-                st.load(src.meta)
-            st.process(e)
+        for e in events:
             if e.type >= EVENT_MAX_2022:
                 continue
             seq += 1

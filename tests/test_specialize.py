@@ -11,14 +11,13 @@ import pytest
 import yaml
 from conftest import all_traces
 from test_filters_vs_sysdig import load_corpus
+from tracked import tracked
 
 from falcolite.events.table import CODES_BY_NAME, GENERIC_E, GENERIC_X
 from falcolite.filter import parse
 from falcolite.filter.fields import FieldContext
 from falcolite.filter.specialize import specialize
 from falcolite.rules.loader import RulesLoader
-from falcolite.sources.trace import TraceSource
-from falcolite.state.tracker import StateTracker
 
 OPEN_E, OPEN_X = sorted(CODES_BY_NAME["open"])[:2]
 READ_X = sorted(CODES_BY_NAME["read"])[1]
@@ -61,20 +60,13 @@ def _corpus_rules(ctx: FieldContext) -> list:
 
 @pytest.mark.parametrize("path", all_traces())
 def test_specialized_predicates_agree(path: Path) -> None:
-    with TraceSource(str(path)) as src:
-        st = StateTracker(src.meta)
-        ctx = FieldContext(st, hostname="falcolite-test")
+    with tracked(path) as (ctx, events):
         rules = _corpus_rules(ctx)
         assert len(rules) == len(load_corpus())
         by_type: dict[int, list] = {}
         disagree: list[str] = []
         checked = 0
-        section = src.section
-        for e in src.events():
-            if src.section != section:
-                section = src.section
-                st.load(src.meta)
-            st.process(e)
+        for e in events:
             preds = by_type.get(e.type)
             if preds is None:
                 preds = by_type[e.type] = [r.for_type(e.type) for r in rules]
