@@ -36,7 +36,7 @@ from .rules.loader import ENGINE_VERSION, RulesError, RulesLoader
 from .rules.priority import PriorityError, parse_floor
 from .rules.ruleset import Ruleset
 from .sources.batch import Batch
-from .sources.live import LiveError, LiveSource
+from .sources.live import LiveError, LiveSource, live_compiled
 from .sources.trace import CaptureError, TraceSource
 from .state.tracker import HANDLERS, StateTracker
 
@@ -47,8 +47,6 @@ BATCH = 4096
 def build_info() -> dict[str, str]:
     """What --version prints (the first line as Falco's own) and --support
     holds: version, build date, engine version, live capture."""
-    from .sources.live import live_compiled
-
     return {
         "version": __version__,
         "build_date": __build_date__ or "none (run from the source tree)",
