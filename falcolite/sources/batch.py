@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from .._cdriver import ffi
 from ..events.event import Event
@@ -29,10 +30,9 @@ class Batch:
         return len(self.types)
 
     def events(self) -> Iterator[Event]:
-        buf = self.buf
-        for i in range(len(self.types)):
-            yield Event(buf, self.offsets[i], self.nums[i], self.ts[i], self.tids[i],
-                        self.types[i], self.cpus[i], self.dump_flags[i])
+        # map() makes the Events in C: no Python frame per event
+        return map(Event, repeat(self.buf, len(self.types)), self.offsets, self.nums, self.ts,
+                   self.tids, self.types, self.cpus, self.dump_flags)
 
 
 def _view(arr, n: int, size: int, code: str) -> memoryview:
