@@ -70,6 +70,8 @@ def normalize(path: str) -> str:
     """Collapse `.`, `..` and repeated slashes of an absolute path."""
     if not path:
         return path
+    if "//" not in path and "/." not in path and (path[-1] != "/" or path == "/"):
+        return path  # already normal, as most paths are
     out = posixpath.normpath(path)
     if out.startswith("//"):
         out = "/" + out.lstrip("/")
