@@ -289,6 +289,7 @@ class App:
 
     def support(self, loader: RulesLoader) -> None:
         u = platform.uname()
+        b = build_info()
         config_text = ""
         if self.config.path:
             with open(self.config.path, encoding="utf-8", errors="replace") as f:
@@ -302,7 +303,9 @@ class App:
             "system_info": {"machine": u.machine, "nodename": u.node, "release": u.release,
                             "sysname": u.system, "version": u.version},
             "version": __version__,
-            "build": build_info(),
+            "engine_info": {"engine_version": b["engine_version"]},
+            "falcolite_build": {"build_date": b["build_date"],
+                                "live_capture": b["live_capture"]},
         }
         sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS) + b"\n")
 
