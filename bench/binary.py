@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from capture import ROOT, SHARED, make_capture
+from capture import ROOT, SHARED, bench_capture
 
 from falcolite.events.records import CaptureMeta, Machine, ThreadRecord
 from falcolite.events.writer import ScapWriter
@@ -108,9 +108,7 @@ def main() -> None:
           "(median of 5)")
     print(f"  CPython (python -m falcolite)   {ref * 1000:7.0f} ms")
 
-    cap = Path(args.keep).resolve() if args.keep else tmp / "bench.scap"
-    if not cap.exists():
-        make_capture(cap, args.events)
+    cap = bench_capture(args.keep, args.events, tmp)
     n = args.events
     rules = RULES if RULES.exists() else None
     alerts = tmp / "alerts.json"

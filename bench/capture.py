@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 from pathlib import Path
 
 from falcolite.events.writer import ScapWriter, block, event_body
@@ -50,3 +51,15 @@ def make_capture(path: Path, n_events: int, sources: tuple[str, ...] = DEFAULT_S
                     break
         out.write(b"".join(chunk))
     return written
+
+
+def bench_capture(keep: str | None, n_events: int, tmp: Path) -> Path:
+    """The capture a benchmark runs on: `keep` when it exists already, else
+    written there (or into `tmp`), saying how big it is."""
+    path = Path(keep).resolve() if keep else tmp / "bench.scap"
+    if not path.exists():
+        t0 = time.perf_counter()
+        n = make_capture(path, n_events)
+        print(f"capture: {n} events, {path.stat().st_size / 1e6:.0f} MB, "
+              f"written in {time.perf_counter() - t0:.1f} s")
+    return path

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from capture import make_capture
+from capture import bench_capture
 
 from falcolite.app import wanted_codes
 from falcolite.filter import parse
@@ -119,12 +119,7 @@ def main() -> None:
                     help="events to profile (cProfile slows the run several times)")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
-    path = Path(args.keep) if args.keep else Path(tmp.name) / "bench.scap"
-    if not path.exists():
-        t0 = time.perf_counter()
-        n = make_capture(path, args.events)
-        print(f"capture: {n} events, {path.stat().st_size / 1e6:.0f} MB, "
-              f"written in {time.perf_counter() - t0:.1f} s")
+    path = bench_capture(args.keep, args.events, Path(tmp.name))
 
     t0 = time.perf_counter()
     n, counts = falcolite_run(path)

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from capture import make_capture
+from capture import bench_capture
 from falcolite._cdriver import ffi, lib
 
 from falcolite.events.table import EVENT_MAX, reader_arrays
@@ -69,12 +69,7 @@ def main() -> None:
     ap.add_argument("--keep", help="write the capture here and keep it")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
-    path = Path(args.keep) if args.keep else Path(tmp.name) / "bench.scap"
-    if not path.exists():
-        t0 = time.perf_counter()
-        n = make_capture(path, args.events)
-        print(f"capture: {n} events, {path.stat().st_size / 1e6:.0f} MB, "
-              f"written in {time.perf_counter() - t0:.1f} s")
+    path = bench_capture(args.keep, args.events, Path(tmp.name))
     n = c_reader(path)
     rows = [("C reader alone", timed(c_reader, path)),
             ("Python touching each event's type", timed(python_types, path)),

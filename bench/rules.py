@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from capture import SHARED, make_capture
+from capture import SHARED, bench_capture
 
 from falcolite.filter.fields import FieldContext
 from falcolite.rules.loader import RulesLoader
@@ -40,9 +40,7 @@ def main() -> None:
     ap.add_argument("--keep", help="capture path to reuse or create")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
-    cap = Path(args.keep) if args.keep else Path(tmp.name) / "bench.scap"
-    if not cap.exists():
-        make_capture(cap, args.events)
+    cap = bench_capture(args.keep, args.events, Path(tmp.name))
     n = args.events
 
     print("load and compile (in process):")
