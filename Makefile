@@ -82,7 +82,8 @@ ctest: $(FUZZ_BIN) $(FUZZ_TABLES)
 		$(FUZZ_BIN) -T $(FUZZ_TABLES) $(CTEST_TRACES); \
 	fi
 
-$(FUZZ_BIN): cdriver/tests/fuzz_reader.c cdriver/scap_reader.c cdriver/scap_reader.h
+$(FUZZ_BIN): cdriver/tests/fuzz_reader.c cdriver/scap_reader.c cdriver/scap_reader.h \
+		cdriver/batch_arrays.h
 	@mkdir -p $(@D)
 	$(CC) $(FUZZ_CFLAGS) -o $@ cdriver/tests/fuzz_reader.c cdriver/scap_reader.c -lz
 

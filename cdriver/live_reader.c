@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "live_reader.h"
+#include "batch_arrays.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -59,10 +60,8 @@ struct fl_live {
 	/* the batch being filled by the ring callback */
 	uint8_t *buf;
 	size_t cap, len;
-	uint32_t bcap, count, max;
-	uint32_t *offsets, *dump_flags;
-	uint16_t *types, *cpus;
-	uint64_t *nums, *ts, *tids;
+	uint32_t count, max;
+	fl_batch_arrays arr;
 	bool cb_nomem;
 };
 
@@ -195,32 +194,8 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int grow_arrays(fl_live *l, uint32_t n, char *err)
 {
-	if (n <= l->bcap)
-		return FL_OK;
-	uint32_t *off = realloc(l->offsets, n * sizeof *off);
-	if (off)
-		l->offsets = off;
-	uint32_t *df = realloc(l->dump_flags, n * sizeof *df);
-	if (df)
-		l->dump_flags = df;
-	uint16_t *ty = realloc(l->types, n * sizeof *ty);
-	if (ty)
-		l->types = ty;
-	uint16_t *cp = realloc(l->cpus, n * sizeof *cp);
-	if (cp)
-		l->cpus = cp;
-	uint64_t *nu = realloc(l->nums, n * sizeof *nu);
-	if (nu)
-		l->nums = nu;
-	uint64_t *ts = realloc(l->ts, n * sizeof *ts);
-	if (ts)
-		l->ts = ts;
-	uint64_t *ti = realloc(l->tids, n * sizeof *ti);
-	if (ti)
-		l->tids = ti;
-	if (!off || !df || !ty || !cp || !nu || !ts || !ti)
+	if (!fl_batch_arrays_reserve(&l->arr, n))
 		return fail(err, "out of memory for a batch of %u events", n);
-	l->bcap = n;
 	return FL_OK;
 }
 
@@ -283,13 +258,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	memcpy(&type, dst + 20, 2);
 
 	uint32_t i = l->count++;
-	l->offsets[i] = (uint32_t)l->len;
-	l->types[i] = type;
-	l->cpus[i] = 0;
-	l->dump_flags[i] = 0;
-	l->nums[i] = ++l->num;
-	l->ts[i] = ts;
-	l->tids[i] = tid;
+	l->arr.offsets[i] = (uint32_t)l->len;
+	l->arr.types[i] = type;
+	l->arr.cpus[i] = 0;
+	l->arr.dump_flags[i] = 0;
+	l->arr.nums[i] = ++l->num;
+	l->arr.ts[i] = ts;
+	l->arr.tids[i] = tid;
 	l->len += size;
 	l->delivered++;
 	/* Stop at a full batch: libbpf has already consumed this record. */
@@ -447,13 +422,7 @@ int fl_live_next_batch(fl_live *l, uint32_t max_events, uint32_t timeout_ms, fl_
 	b->size = l->len;
 	b->count = l->count;
 	b->section = 1;
-	b->offsets = l->offsets;
-	b->types = l->types;
-	b->cpus = l->cpus;
-	b->dump_flags = l->dump_flags;
-	b->nums = l->nums;
-	b->ts = l->ts;
-	b->tids = l->tids;
+	fl_batch_arrays_lend(&l->arr, b);
 	return FL_OK;
 }
 
@@ -503,12 +472,6 @@ void fl_live_close(fl_live *l)
 	fl_probe__destroy(l->skel);
 	free(l->percpu);
 	free(l->buf);
-	free(l->offsets);
-	free(l->dump_flags);
-	free(l->types);
-	free(l->cpus);
-	free(l->nums);
-	free(l->ts);
-	free(l->tids);
+	fl_batch_arrays_free(&l->arr);
 	free(l);
 }

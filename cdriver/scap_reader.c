@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "scap_reader.h"
+#include "batch_arrays.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -98,10 +99,7 @@ struct fl_reader {
 	const uint8_t *batch_base, *batch_end;
 	uint8_t *out;
 	size_t out_cap, out_len;
-	uint32_t bcap;
-	uint32_t *offsets, *dump_flags;
-	uint16_t *types, *cpus;
-	uint64_t *nums, *ts, *tids;
+	fl_batch_arrays arr;
 
 	fl_stats stats;
 	bool in_batch;        /* inside fl_next_batch: a signal interrupts a read */
@@ -896,16 +894,8 @@ static int reserve_out(fl_reader *r, size_t need, char *err)
 
 static int reserve_batch(fl_reader *r, uint32_t n, char *err)
 {
-	if (n <= r->bcap)
-		return FL_OK;
-#define GROW(field) do { \
-		void *p_ = realloc(r->field, (size_t)n * sizeof *r->field); \
-		if (!p_) return fail(err, "out of memory"); \
-		r->field = p_; \
-	} while (0)
-	GROW(offsets); GROW(dump_flags); GROW(types); GROW(cpus); GROW(nums); GROW(ts); GROW(tids);
-#undef GROW
-	r->bcap = n;
+	if (!fl_batch_arrays_reserve(&r->arr, n))
+		return fail(err, "out of memory");
 	return FL_OK;
 }
 
@@ -982,7 +972,7 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 			r->batch_base = ev;
 		else if ((size_t)(ev + len - r->batch_base) > INPLACE_SPAN)
 			return 1;
-		r->offsets[count] = (uint32_t)(ev - r->batch_base);
+		r->arr.offsets[count] = (uint32_t)(ev - r->batch_base);
 		r->batch_end = ev + len;
 		goto record;
 	}
@@ -1001,19 +991,19 @@ static int take_event(fl_reader *r, uint32_t bt, const uint8_t *body, size_t ble
 	memcpy(o + 22, &nparams, 4);
 	memcpy(o + V2_HDR, ev + hsz, evlen - hsz);
 
-	r->offsets[count] = (uint32_t)r->out_len;
+	r->arr.offsets[count] = (uint32_t)r->out_len;
 	r->out_len += outlen;
 record:
 	/* counted only once the event is taken: a block that must wait for the
 	 * next batch is read again */
 	note_event(r, type, ts);
 	r->stats.n_events++;
-	r->types[count] = type;
-	r->cpus[count] = rd16(body);
-	r->dump_flags[count] = evf ? rd32(body + 2) : 0;
-	r->nums[count] = r->stats.n_events;
-	r->ts[count] = rd64(ev);
-	r->tids[count] = rd64(ev + 8);
+	r->arr.types[count] = type;
+	r->arr.cpus[count] = rd16(body);
+	r->arr.dump_flags[count] = evf ? rd32(body + 2) : 0;
+	r->arr.nums[count] = r->stats.n_events;
+	r->arr.ts[count] = rd64(ev);
+	r->arr.tids[count] = rd64(ev + 8);
 	*appended = true;
 	return FL_OK;
 }
@@ -1123,13 +1113,7 @@ void fl_close(fl_reader *r)
 	if (r->map)
 		munmap(r->map, r->map_len);
 	free(r->out);
-	free(r->offsets);
-	free(r->dump_flags);
-	free(r->types);
-	free(r->cpus);
-	free(r->nums);
-	free(r->ts);
-	free(r->tids);
+	fl_batch_arrays_free(&r->arr);
 	free(r->nparams);
 	free(r->large);
 	free(r->type_counts);
@@ -1311,13 +1295,7 @@ int fl_next_batch(fl_reader *r, uint32_t max_events, fl_batch *b, char *err)
 	}
 	b->count = count;
 	b->section = r->section;
-	b->offsets = r->offsets;
-	b->types = r->types;
-	b->cpus = r->cpus;
-	b->dump_flags = r->dump_flags;
-	b->nums = r->nums;
-	b->ts = r->ts;
-	b->tids = r->tids;
+	fl_batch_arrays_lend(&r->arr, b);
 	return (rc == STOP_EOF && count == 0) ? FL_EOF : FL_OK;
 }
 
