@@ -13,12 +13,12 @@ import pytest
 from conftest import ROOT, SHARED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tracked import tracked
 
 from falcolite.events.event import Event
 from falcolite.filter import FilterSyntaxError, parse
 from falcolite.filter.compiler import FilterCompileError, compile_filter
 from falcolite.filter.fields import REGISTRY, FieldContext
-from falcolite.sources.trace import TraceSource
 from falcolite.state.tracker import StateTracker
 
 DEMO = ROOT / "traces" / "demo-webshell.scap"
@@ -58,16 +58,9 @@ def run(path: Path, conditions: list[str]) -> list[set[int]]:
 
 def _evaluate(path: Path, conditions: list[str]
               ) -> Iterator[tuple[Event, list[Callable[[Event], bool]]]]:
-    with TraceSource(str(path)) as src:
-        tracker = StateTracker(src.meta)
-        fctx = FieldContext(tracker, hostname="falcolite-test")
+    with tracked(path) as (fctx, events):
         preds = [compile_filter(parse(c), fctx) for c in conditions]
-        section = src.section
-        for e in src.events():
-            if src.section != section:
-                section = src.section
-                tracker.load(src.meta)
-            tracker.process(e)
+        for e in events:
             yield e, preds
 
 
@@ -264,6 +257,19 @@ def test_value_list_without_comma_is_an_error() -> None:
 def test_bcontains_needs_hex() -> None:
     err = compile_error("proc.name=cat and evt.buffer bcontains zz")
     assert (err.message, err.pos) == ("zz is not a valid hex string", 18)
+
+
+@pytest.mark.skipif(not SMALL.exists(), reason=f"{SMALL} is absent")
+def test_empty_brackets_mean_no_argument() -> None:
+    """`proc.aname[]` is `proc.aname`: any ancestor, in every operator."""
+    pairs = [(f"proc.aname[] {op} {v}", f"proc.aname {op} {v}")
+             for op, v in (("=", "bash"), ("startswith", "ba"), (">=", "b"), ("in", "(sh, bash)"))]
+    matched = 0
+    for e, preds in _evaluate(SMALL, [c for pair in pairs for c in pair]):
+        results = [bool(p(e)) for p in preds]
+        assert results[0::2] == results[1::2], e
+        matched += sum(results)
+    assert matched > 0
 
 
 # --- Hypothesis: nothing but filter errors, predicates never raise ----------

@@ -88,7 +88,9 @@ def lookup(name: str) -> tuple[FieldDef, str | None]:
         fd = REGISTRY.get(base)
         if fd is None or fd.arg == "none":
             raise FieldError(f"unknown field {name}")
-        return fd, rest[:-1]
+        if rest != "]":
+            return fd, rest[:-1]
+        name = base  # empty brackets: no argument, one meaning for every user of it
     fd = REGISTRY.get(name)
     if fd is not None:
         if fd.arg == "required":
@@ -526,7 +528,7 @@ def ancestor_field(name: str, attr: Callable[[ThreadInfo], object], ftype: str,
     """proc.aname[N] (N=0: the process itself) and, without index, any
     ancestor from the parent up (filters only: handled by the compiler)."""
     def build(ctx: FieldContext, arg: str | None) -> Extractor:
-        if arg is None or arg == "":
+        if arg is None:
             def every(e: Event) -> object:
                 out = []
                 p = _ancestor(ctx, e.thread, 1)
