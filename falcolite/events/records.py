@@ -12,6 +12,12 @@ FD_UNSUPPORTED, FD_SIGNALFD, FD_EVENTPOLL, FD_INOTIFY, FD_TIMERFD = 10, 11, 12, 
 FD_NETLINK, FD_FILE_V2, FD_BPF, FD_USERFAULTFD, FD_IOURING, FD_MEMFD, FD_PIDFD = (
     15, 16, 17, 18, 19, 20, 21)
 
+# Longest strings libscap accepts in metadata blocks (scap-format.md 2.3, 2.4);
+# longer ones make the whole file unreadable, so writers must clip to them.
+MAX_PATH_LEN = 1024   # comm, exe, exepath, cwd, root
+MAX_LIST_LEN = 4096   # args, env, cgroups: NUL-separated lists
+MAX_FD_NAME_LEN = 1023
+
 
 @dataclass(slots=True)
 class Machine:

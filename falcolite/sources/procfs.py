@@ -26,6 +26,9 @@ from ..events.records import (
     FD_TIMERFD,
     FD_UNIX_SOCK,
     FD_UNSUPPORTED,
+    MAX_FD_NAME_LEN,
+    MAX_LIST_LEN,
+    MAX_PATH_LEN,
     CaptureMeta,
     FdRecord,
     GroupRecord,
@@ -46,11 +49,18 @@ def _read(path: str | Path, limit: int = 1 << 16) -> bytes:
         return b""
 
 
-def _link(path: str | Path) -> bytes:
+def _link(path: str | Path, limit: int = MAX_PATH_LEN) -> bytes:
     try:
-        return os.fsencode(os.readlink(path))
+        return os.fsencode(os.readlink(path))[:limit]
     except OSError:
         return b""
+
+
+def _nul_list(items: list[bytes]) -> bytes:
+    """"a\0b\0" from the non-empty items, clipped to what libscap reads; a
+    clipped last item still ends with its NUL."""
+    out = b"".join(a + b"\0" for a in items if a)
+    return out if len(out) <= MAX_LIST_LEN else out[:MAX_LIST_LEN - 1] + b"\0"
 
 
 def _status(pid_dir: Path) -> dict[str, str]:
@@ -155,14 +165,14 @@ def read_host(proc: str = "/proc", etc: str = "/etc", skip_pid: int | None = Non
             continue  # gone
         exe = _link(pdir / "exe")
         cmdline = _read(pdir / "cmdline").split(b"\0")
-        argv0 = cmdline[0] if cmdline and cmdline[0] else exe
-        args = b"".join(a + b"\0" for a in cmdline[1:] if a) if len(cmdline) > 1 else b""
+        argv0 = cmdline[0][:MAX_PATH_LEN] if cmdline and cmdline[0] else exe
+        args = _nul_list(cmdline[1:])
         cwd = _link(pdir / "cwd")
         root = _link(pdir / "root") or b"/"
-        env = _read(pdir / "environ", 4096)
-        cgroups = b"".join(
-            line.split(b":", 2)[1] + b"=" + line.split(b":", 2)[2] + b"\0"
-            for line in _read(pdir / "cgroup").splitlines() if line.count(b":") >= 2)
+        env = _nul_list(_read(pdir / "environ", MAX_LIST_LEN).split(b"\0"))
+        cgroups = _nul_list([
+            line.split(b":", 2)[1] + b"=" + line.split(b":", 2)[2]
+            for line in _read(pdir / "cgroup").splitlines() if line.count(b":") >= 2])
         for tid in tids:
             tdir = pdir / "task" / str(tid)
             st = _status(tdir)
@@ -196,7 +206,7 @@ def read_host(proc: str = "/proc", etc: str = "/etc", skip_pid: int | None = Non
         for name in fds:
             if not name.isdigit():
                 continue
-            target = _link(pdir / "fd" / name)
+            target = _link(pdir / "fd" / name, MAX_FD_NAME_LEN)
             if not target:
                 continue  # unreadable (another user's process without CAP_SYS_PTRACE)
             rec = _fd_record(pid, int(name), target, sockets, unix)
