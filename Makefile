@@ -12,7 +12,7 @@ OUT := build/out
 
 VENV ?= .venv
 VPY := $(VENV)/bin/python
-DEMO_CAPTURE := traces/demo-webshell.scap
+DEMO_CAPTURE := traces/live/demo.scap
 
 .PHONY: deps build-deps venv test pytest lint demo bench clean
 

