@@ -88,7 +88,9 @@ def compare(path: Path) -> tuple[int, int, list[str]]:
             continue
         if e.type in (t.GENERIC_E, t.GENERIC_X):
             continue
-        params = info.params[:e.nparams]
+        # sysdig 0.29.3 shows the parameters its own (2022) table knows: of
+        # events in newer layouts (live captures), the leading ones
+        params = info.params[:min(e.nparams, t.NPARAMS_2022[e.type])]
         if args.endswith(" "):
             args = args[:-1]
         vals = split_args(args, [p.name for p in params])

@@ -60,7 +60,7 @@ def mutations(data: bytes, seed: int) -> list[tuple[str, bytes]]:
     return out
 
 
-@pytest.mark.parametrize("trace", all_traces())
+@pytest.mark.parametrize("trace", all_traces(live=True))
 def test_mutated_captures_fail_cleanly(trace: Path, tmp_path: Path) -> None:
     data = plain_bytes(trace)
     target = tmp_path / "m.scap"
@@ -77,7 +77,7 @@ def test_mutated_captures_fail_cleanly(trace: Path, tmp_path: Path) -> None:
     assert outcomes["ok"] > 0 and outcomes["error"] > 0, outcomes
 
 
-@pytest.mark.parametrize("trace", all_traces())
+@pytest.mark.parametrize("trace", all_traces(live=True))
 def test_cli_reports_corruption_with_exit_code_1(trace: Path, tmp_path: Path) -> None:
     data = plain_bytes(trace)
     target = tmp_path / "m.scap"

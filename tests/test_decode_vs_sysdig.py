@@ -31,4 +31,4 @@ def test_crafted_gzip_decodes_as_sysdig(crafted) -> None:
 
 def pytest_generate_tests(metafunc) -> None:
     if "trace" in metafunc.fixturenames:
-        metafunc.parametrize("trace", all_traces())
+        metafunc.parametrize("trace", all_traces(live=True))

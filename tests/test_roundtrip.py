@@ -42,9 +42,14 @@ MODES = {
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
-@pytest.mark.parametrize("trace", all_traces())
+@pytest.mark.parametrize("trace", all_traces(live=True))
 def test_rewrite_reads_back_identically(trace: Path, mode: str, tmp_path: Path) -> None:
     out = tmp_path / f"rt-{mode}.scap"
+    if mode.startswith("v1") and trace.parent.name == "live":
+        # the probe's current layouts have more parameters than v1 readers infer
+        with pytest.raises(ValueError, match="more than a v1 event block can hold"):
+            rewrite(trace, out, **MODES[mode])
+        return
     rewrite(trace, out, **MODES[mode])
     assert event_tuples(out) == event_tuples(trace)
     with TraceSource(str(trace)) as a, TraceSource(str(out)) as b:

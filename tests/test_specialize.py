@@ -58,7 +58,7 @@ def _corpus_rules(ctx: FieldContext) -> list:
     return loader.compiled
 
 
-@pytest.mark.parametrize("path", all_traces())
+@pytest.mark.parametrize("path", all_traces(live=True))
 def test_specialized_predicates_agree(path: Path) -> None:
     with tracked(path) as (ctx, events):
         rules = _corpus_rules(ctx)

@@ -68,7 +68,12 @@ def event_body(cpu: int, event: bytes, dump_flags: int | None, v1: bool) -> byte
     """An event block body: cpu, optional EVF flags, then the event (turned
     into the v1 header, which lacks nparams, when asked)."""
     if v1:
-        ts, tid, length, etype, _nparams = struct.unpack_from("<QQIHI", event)
+        ts, tid, length, etype, nparams = struct.unpack_from("<QQIHI", event)
+        known = t.NPARAMS_2022[etype] if etype < len(t.NPARAMS_2022) else 0
+        if nparams > known:
+            # readers infer a v1 event's count from their table: more is corrupt
+            raise ValueError(f"event type {etype} has {nparams} parameters, more than a v1 "
+                             f"event block can hold ({known}): write event blocks v2")
         extra = b""
         if etype in V1_OVERSTATED:
             extra = b"\0" * 3  # what the old writers did, and readers expect
