@@ -33,7 +33,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from falcolite.events.table import EVENTS, PARAM_INDEX
 from falcolite.sources.live import live_unavailable
+from falcolite.sources.trace import TraceSource
 
 REQUIRE_LIVE = os.environ.get("FALCOLITE_REQUIRE_LIVE") == "1"
 CLI = [sys.executable, "-m", "falcolite"]
@@ -286,6 +288,29 @@ def test_written_capture_replays_to_the_same_alerts(scenario_run: tuple) -> None
     live = agent.alerts()
     assert sorted(map(key, replayed)) == sorted(map(key, live))
     assert [a["output"] for a in replayed] == [a["output"] for a in live]
+
+
+def test_fork_carries_the_parents_memory_figures(scenario_run: tuple) -> None:
+    """vm_size, vm_rss and vm_swap of the clone exit in this (pytest) process
+    that made the reader child: read by the probe, near /proc's figures now."""
+    _, sc, scap = scenario_run
+    names = ("vm_size", "vm_rss", "vm_swap")
+    forks = []
+    with TraceSource(str(scap)) as src:  # events are valid until the next batch
+        for e in src.events():
+            if (e.type & 1 and e.tid == os.getpid() and e.param(0) == sc.reader_pid
+                    and EVENTS[e.type].name in ("clone", "clone3", "fork", "vfork")):
+                idx = [PARAM_INDEX[e.type][n] for n in names]
+                assert [len(e.raw(i) or b"") for i in idx] == [4, 4, 4]  # all read
+                forks.append(dict(zip(names, (e.param(i) for i in idx), strict=True)))
+    assert len(forks) == 1
+    fork = forks[0]
+    status = dict(ln.split(":", 1) for ln in Path("/proc/self/status").read_text().splitlines())
+    rss_now = int(status["VmRSS"].split()[0])
+    size_now = int(status["VmSize"].split()[0])
+    assert rss_now / 2 < fork["vm_rss"] < rss_now * 2, (fork, rss_now)
+    assert size_now / 2 < fork["vm_size"] < size_now * 2, (fork, size_now)
+    assert fork["vm_rss"] <= fork["vm_size"]
 
 
 def test_sysdig_reads_the_written_capture(scenario_run: tuple) -> None:

@@ -737,6 +737,32 @@ SUBPROG int put_exe_args_argv(struct aux *a, const char *const *argv, __u32 rese
 	return 0;
 }
 
+/* vm_rss and vm_swap in KiB: the approximate counter values, clamped at 0,
+ * as /proc/PID/status shows them. */
+static __always_inline void put_rss_swap(struct aux *a, struct mm_struct *mm)
+{
+	struct mm_struct___v62 *n = (void *)mm;
+	struct mm_struct___old *o = (void *)mm;
+	__s64 c[4] = {};
+	/* constant indices: CO-RE scales them by the kernel's element size */
+#define RSS_READ(i)                                                                 \
+	do {                                                                        \
+		if (bpf_core_field_exists(n->rss_stat))                             \
+			bpf_core_read(&c[i], sizeof c[i], &n->rss_stat[i].count);   \
+		else                                                                \
+			bpf_core_read(&c[i], sizeof c[i], &o->rss_stat.count[i].counter); \
+		if (c[i] < 0)                                                       \
+			c[i] = 0;                                                   \
+	} while (0)
+	RSS_READ(0);
+	RSS_READ(1);
+	RSS_READ(2);
+	RSS_READ(3);
+#undef RSS_READ
+	put_u32(a, (c[0] + c[1] + c[3]) << 2); /* pages of 4 KiB -> KiB */
+	put_u32(a, c[2] << 2);
+}
+
 /* Parameters 3..14 shared by execve and clone: tid, pid, ptid, cwd,
  * fdlimit, pgft_maj, pgft_min, vm_size, vm_rss, vm_swap, comm, cgroups. */
 SUBPROG int put_proc_common(struct aux *a)
@@ -750,12 +776,14 @@ SUBPROG int put_proc_common(struct aux *a)
 	put_u64(a, BPF_CORE_READ(t, maj_flt));
 	put_u64(a, BPF_CORE_READ(t, min_flt));
 	struct mm_struct *mm = BPF_CORE_READ(t, mm);
-	if (mm)
+	if (mm) {
 		put_u32(a, BPF_CORE_READ(mm, total_vm) << 2); /* pages of 4 KiB -> KiB */
-	else
+		put_rss_swap(a, mm);
+	} else { /* kernel threads */
 		put_empty(a);
-	put_empty(a); /* vm_rss: per-CPU counters, not collected */
-	put_empty(a); /* vm_swap */
+		put_empty(a);
+		put_empty(a);
+	}
 	put_kernel_str(a, t->comm, 16, 0);
 	put_empty(a); /* cgroups: not collected */
 	return 0;

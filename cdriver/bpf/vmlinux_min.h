@@ -133,6 +133,23 @@ struct mm_struct {
 	unsigned long arg_start, arg_end, total_vm;
 	struct file *exe_file;
 };
+/* The RSS counters (MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES):
+ * per-CPU counters since 6.2, atomic longs before. */
+struct percpu_counter {
+	__s64 count;
+};
+struct mm_struct___v62 {
+	struct percpu_counter rss_stat[4];
+};
+struct atomic_long___old {
+	__s64 counter;
+};
+struct mm_rss_stat___old {
+	struct atomic_long___old count[4];
+};
+struct mm_struct___old {
+	struct mm_rss_stat___old rss_stat;
+};
 
 struct upid {
 	int nr;
