@@ -88,6 +88,10 @@ struct aux {
 	__u32 off;     /* next free data byte */
 	__u32 idx;     /* next parameter index */
 	__u32 sa_len;  /* bytes valid in sa */
+	__u32 cg_used; /* bytes of the cgroups parameter written so far */
+	__u32 cg_depth;
+	__u32 cg_full;
+	__u64 cg_names[8]; /* CG_DEPTH kernfs names, innermost first */
 	__u32 nr;      /* native syscall number */
 	__s64 ret;
 	__u64 args[6];
@@ -763,9 +767,125 @@ static __always_inline void put_rss_swap(struct aux *a, struct mm_struct *mm)
 	put_u32(a, c[2] << 2);
 }
 
+#define CG_SUBSYS 16  /* controllers looked at (CGROUP_SUBSYS_COUNT is 12-14) */
+#define CG_DEPTH 8     /* path components kept, the innermost ones */
+#define CG_CAP 1024u   /* bytes of the whole parameter */
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	struct kernfs_node___old *o = (void *)kn;
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ(o, parent);
+}
+
+/* The cgroups parameter is written at buf[o]; its length so far and
+ * whether an entry overflowed live in the map value, not in registers, so
+ * that the verifier follows no ranges and no early exits through the
+ * loops (each exit would be verified with the rest of the handler). */
+static __always_inline void cg_append(struct aux *a, __u32 o, __u32 cap, const char *s)
+{
+	__u32 u = a->cg_used;
+	if (a->cg_full || u >= cap || u >= CG_CAP || o > REC_MAX) {
+		a->cg_full = 1;
+		return;
+	}
+	__u32 left = cap - u;
+	OPAQUE(left);
+	if (left > CG_CAP)
+		return;
+	long m = bpf_probe_read_kernel_str(&a->buf[o + u], left, s);
+	if (m <= 0 || m >= left) /* unreadable, or cut */
+		a->cg_full = 1;
+	else
+		a->cg_used = u + m - 1;
+}
+
+static __always_inline void cg_char(struct aux *a, __u32 o, __u32 cap, char c)
+{
+	__u32 u = a->cg_used;
+	if (a->cg_full || u >= cap || u >= CG_CAP || o > REC_MAX) {
+		a->cg_full = 1;
+		return;
+	}
+	a->buf[o + u] = c;
+	a->cg_used = u + 1;
+}
+
+struct cg_loop {
+	struct aux *a;
+	struct css_set *cs;
+	__u32 o, cap;
+};
+
+/* bpf_loop callback: the "controller=/path\0" entry of controller i, the
+ * path's components gathered innermost first.  Returns 1 (stop) once an
+ * entry does not fit; that entry is taken back. */
+static long cg_entry(__u32 i, struct cg_loop *l)
+{
+	struct aux *a = l->a;
+	struct css_set *cs = l->cs; /* not inside bpf_core_read: a local type */
+	__u32 o = l->o, cap = l->cap;
+	struct cgroup_subsys_state *css = 0;
+	if (i >= CG_SUBSYS)
+		return 1;
+	bpf_core_read(&css, sizeof css, &cs->subsys[i]);
+	if (!css)
+		return 0;
+	__u32 start = a->cg_used;
+	struct kernfs_node *kn = BPF_CORE_READ(css, cgroup, kn);
+	a->cg_depth = 0;
+	for (int d = 0; d < CG_DEPTH && kn; d++) {
+		struct kernfs_node *up = kn_parent(kn);
+		if (!up)
+			break; /* the hierarchy's root: no component */
+		a->cg_names[d] = (__u64)BPF_CORE_READ(kn, name);
+		a->cg_depth = d + 1;
+		kn = up;
+	}
+	cg_append(a, o, cap, BPF_CORE_READ(css, ss, name));
+	cg_char(a, o, cap, '=');
+	if (a->cg_depth == 0)
+		cg_char(a, o, cap, '/');
+	for (int d = CG_DEPTH - 1; d >= 0; d--) {
+		if (d < a->cg_depth) {
+			cg_char(a, o, cap, '/');
+			cg_append(a, o, cap, (const char *)a->cg_names[d]);
+		}
+	}
+	cg_char(a, o, cap, '\0');
+	if (!a->cg_full)
+		return 0;
+	a->cg_used = start;
+	return 1;
+}
+
+/* cgroups: "controller=/path\0" for each controller the task is in, as
+ * /proc/PID/cgroup has them (the innermost CG_DEPTH components of a path);
+ * from the first entry that does not fit on, entries are left out.  Needs
+ * bpf_loop (5.17+), which verifies the loop body once: unrolled, the
+ * nested loops exceed the verifier's budget.  Empty before 5.17 (the agent
+ * then keeps the parent's cgroups). */
+SUBPROG int put_cgroups(struct aux *a, __u32 reserve)
+{
+	struct task_struct *t = (void *)a->task;
+	struct cg_loop l = {.a = a, .cs = BPF_CORE_READ(t, cgroups), .o = a->off};
+	a->cg_used = 0;
+	a->cg_full = 0;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop) && l.cs &&
+	    l.o <= REC_MAX) {
+		l.cap = room(l.o, CG_CAP, reserve);
+		__u32 n = bpf_core_enum_value(enum cgroup_subsys_id, CGROUP_SUBSYS_COUNT);
+		bpf_loop(n < CG_SUBSYS ? n : CG_SUBSYS, cg_entry, &l, 0);
+	}
+	__u32 used = a->cg_used;
+	param_done(a, used <= CG_CAP ? used : 0);
+	return 0;
+}
+
 /* Parameters 3..14 shared by execve and clone: tid, pid, ptid, cwd,
  * fdlimit, pgft_maj, pgft_min, vm_size, vm_rss, vm_swap, comm, cgroups. */
-SUBPROG int put_proc_common(struct aux *a)
+SUBPROG int put_proc_common(struct aux *a, __u32 reserve)
 {
 	struct task_struct *t = (void *)a->task;
 	put_u64(a, (__u32)a->pid_tgid);
@@ -785,7 +905,7 @@ SUBPROG int put_proc_common(struct aux *a)
 		put_empty(a);
 	}
 	put_kernel_str(a, t->comm, 16, 0);
-	put_empty(a); /* cgroups: not collected */
+	put_cgroups(a, reserve);
 	return 0;
 }
 
@@ -824,7 +944,7 @@ SUBPROG int h_execve(struct aux *a, bool at)
 		put_exe_args_mm(a, tail);
 	else
 		put_exe_args_argv(a, (const char *const *)(at ? ARG(2) : ARG(1)), tail);
-	put_proc_common(a);
+	put_proc_common(a, tail);
 	put_empty(a); /* env: not collected */
 	put_u32(a, tty_of(t));
 	struct signal_struct *sig = BPF_CORE_READ(t, signal);
@@ -893,7 +1013,7 @@ SUBPROG int h_clone(struct aux *a, __u16 code)
 	rec_begin(a, FL_NP_223);
 	put_u64(a, RES);
 	put_exe_args_mm(a, 128);
-	put_proc_common(a);
+	put_proc_common(a, 64); /* flags, uid, gid, vtid, vpid follow */
 	struct pid *tp = BPF_CORE_READ(t, thread_pid);
 	__u32 level = BPF_CORE_READ(tp, level);
 	__u32 flags = clone_flags(raw);

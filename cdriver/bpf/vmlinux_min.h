@@ -38,9 +38,11 @@ enum {
 	BPF_ANY = 0,
 	BPF_RB_NO_WAKEUP = 1,
 };
-/* Only used in a CO-RE existence test (bpf_get_current_task_btf, 5.11+). */
+/* Only used in CO-RE existence tests (bpf_get_current_task_btf 5.11+,
+ * bpf_loop 5.17+). */
 enum bpf_func_id {
 	BPF_FUNC_get_current_task_btf = 158,
+	BPF_FUNC_loop = 181,
 };
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
@@ -179,6 +181,32 @@ struct signal_struct {
 	struct tty_struct *tty;
 };
 
+/* cgroups: the task's css_set holds one css per controller, each in a
+ * cgroup whose kernfs node names one path component. */
+struct kernfs_node {
+	const char *name;
+	struct kernfs_node *__parent; /* 6.15+ */
+};
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+};
+struct cgroup {
+	struct kernfs_node *kn;
+};
+struct cgroup_subsys {
+	const char *name;
+};
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys *ss;
+};
+struct css_set {
+	struct cgroup_subsys_state *subsys[16];
+};
+enum cgroup_subsys_id {
+	CGROUP_SUBSYS_COUNT = 16, /* the running kernel's value is read with CO-RE */
+};
+
 struct task_struct {
 	struct thread_info thread_info;
 	int pid, tgid;
@@ -192,6 +220,7 @@ struct task_struct {
 	const struct cred *cred;
 	kuid_t loginuid;
 	unsigned long min_flt, maj_flt;
+	struct css_set *cgroups;
 };
 
 struct in6_addr {
