@@ -290,27 +290,117 @@ def test_written_capture_replays_to_the_same_alerts(scenario_run: tuple) -> None
     assert [a["output"] for a in replayed] == [a["output"] for a in live]
 
 
-def test_fork_carries_the_parents_memory_figures(scenario_run: tuple) -> None:
-    """vm_size, vm_rss and vm_swap of the clone exit in this (pytest) process
-    that made the reader child: read by the probe, near /proc's figures now."""
-    _, sc, scap = scenario_run
-    names = ("vm_size", "vm_rss", "vm_swap")
+def live_has_cgroups() -> bool:
+    release = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return release is not None and (int(release[1]), int(release[2])) >= (5, 17)
+
+
+def my_fork_of(scap: Path, child: int, names: tuple[str, ...]) -> dict[str, object]:
+    """The named parameters of the clone exit in this (pytest) process that
+    made `child`, from the written capture."""
     forks = []
     with TraceSource(str(scap)) as src:  # events are valid until the next batch
         for e in src.events():
-            if (e.type & 1 and e.tid == os.getpid() and e.param(0) == sc.reader_pid
+            if (e.type & 1 and e.tid == os.getpid() and e.param(0) == child
                     and EVENTS[e.type].name in ("clone", "clone3", "fork", "vfork")):
-                idx = [PARAM_INDEX[e.type][n] for n in names]
-                assert [len(e.raw(i) or b"") for i in idx] == [4, 4, 4]  # all read
-                forks.append(dict(zip(names, (e.param(i) for i in idx), strict=True)))
+                forks.append({n: e.param(PARAM_INDEX[e.type][n]) for n in names}
+                             | {f"{n}.len": len(e.raw(PARAM_INDEX[e.type][n]) or b"")
+                                for n in names})
     assert len(forks) == 1
-    fork = forks[0]
+    return forks[0]
+
+
+def test_fork_carries_the_parents_memory_figures(scenario_run: tuple) -> None:
+    """vm_size, vm_rss and vm_swap, read by the probe, near /proc's figures now."""
+    _, sc, scap = scenario_run
+    fork = my_fork_of(scap, sc.reader_pid, ("vm_size", "vm_rss", "vm_swap"))
+    assert [fork["vm_size.len"], fork["vm_rss.len"], fork["vm_swap.len"]] == [4, 4, 4]
     status = dict(ln.split(":", 1) for ln in Path("/proc/self/status").read_text().splitlines())
     rss_now = int(status["VmRSS"].split()[0])
     size_now = int(status["VmSize"].split()[0])
     assert rss_now / 2 < fork["vm_rss"] < rss_now * 2, (fork, rss_now)
     assert size_now / 2 < fork["vm_size"] < size_now * 2, (fork, size_now)
     assert fork["vm_rss"] <= fork["vm_size"]
+
+
+def test_fork_carries_the_cgroups_of_proc(scenario_run: tuple) -> None:
+    """cgroups as /proc/self/cgroup has them: each controller's path in its v1
+    hierarchy, or in the unified one (where a controller's cgroup may be an
+    ancestor of the process's own).  The probe names controllers as the
+    kernel does ("io"); /proc uses v1's legacy names ("blkio")."""
+    _, sc, scap = scenario_run
+    if not live_has_cgroups():
+        pytest.skip("the probe reads cgroups with bpf_loop: Linux 5.17 or later")
+    fork = my_fork_of(scap, sc.reader_pid, ("cgroups",))
+    entries = [x.decode().partition("=") for x in fork["cgroups"].split(b"\0") if x]
+    assert entries and all(sep == "=" and path.startswith("/") for _, sep, path in entries)
+    v1: dict[str, str] = {}
+    unified = None
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, ctrls, path = line.split(":", 2)
+        if ctrls == "":
+            unified = path
+        for c in ctrls.split(","):
+            v1[c] = path
+    legacy = {"io": "blkio"}
+    for name, _, path in entries:
+        if legacy.get(name, name) in v1:
+            assert path == v1[legacy.get(name, name)], (name, path)
+        else:
+            assert unified is not None and (unified + "/").startswith(path.rstrip("/") + "/"), \
+                (name, path, unified)
+
+
+def container_like_cgroup() -> Path | None:
+    """A new cgroup named with a 64-hex id, as container runtimes name
+    theirs: in a v1 pids or memory hierarchy, or in the unified one when it
+    delegates a controller (else the probe reports only the root's path)."""
+    mounts = [ln.split() for ln in Path("/proc/self/mounts").read_text().splitlines()]
+    roots = [Path(m[1]) for m in mounts if m[2] == "cgroup" and
+             {"pids", "memory"} & set(m[3].split(","))]
+    roots += [Path(m[1]) for m in mounts if m[2] == "cgroup2" and
+              (Path(m[1]) / "cgroup.subtree_control").read_text().split()]
+    for root in roots:
+        d = root / (uuid.uuid4().hex + uuid.uuid4().hex)
+        try:
+            d.mkdir()
+        except OSError:
+            continue
+        return d
+    return None
+
+
+def test_process_in_a_container_cgroup_gets_its_container_id(tmp_path: Path) -> None:
+    """A process that moves itself into a container-like cgroup, then execs:
+    its alert carries the container id, from the cgroups the probe read."""
+    need_live()
+    if not live_has_cgroups():
+        pytest.skip("the probe reads cgroups with bpf_loop: Linux 5.17 or later")
+    cg = container_like_cgroup()
+    if cg is None:
+        pytest.skip("no cgroup hierarchy here in which a cgroup can be made")
+    reader = tmp_path / "flreader"
+    shutil.copy("/bin/cat", reader)
+    agent = Agent.start(tmp_path, "-c", str(write_config(tmp_path / "falco.yaml")))
+    try:
+        child = subprocess.Popen(
+            ["sh", "-c", f"echo $$ > {cg}/cgroup.procs && exec {reader} /etc/shadow"],
+            stdout=subprocess.DEVNULL)
+        assert child.wait() == 0
+        time.sleep(0.5)
+    finally:
+        agent.stop()
+        for _ in range(50):  # the cgroup empties once the child is reaped
+            try:
+                cg.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
+    a = one(agent.alerts(), "Read sensitive file untrusted", **{"proc.pid": child.pid})
+    assert a["output_fields"]["container.id"] == cg.name[:12]
+    # the agent itself, and this test, stay on the host
+    assert all(b["output_fields"].get("container.id") == "host" for b in agent.alerts()
+               if b is not a and b["output_fields"].get("proc.pid") != child.pid)
 
 
 def test_sysdig_reads_the_written_capture(scenario_run: tuple) -> None:

@@ -319,7 +319,7 @@ def _take_process_params(st: StateTracker, e: Event, th: ThreadInfo,
     elif isinstance(exe, bytes):
         th.comm = posixpath.basename(text(exe))
     cg = st.arg(e, "cgroups")
-    if isinstance(cg, bytes):
+    if isinstance(cg, bytes) and cg:  # empty: not collected (older kernels, live)
         th.cgroups = split_nul(cg)
         th.container_id = container_id(th.cgroups)
     for name in ints:
@@ -342,6 +342,9 @@ def _fill_from_clone(st: StateTracker, e: Event, child: ThreadInfo) -> None:
         child.sid = parent.sid
         child.vpgid = parent.vpgid
         child.cwd = (st.threads.main_thread(parent) or parent).cwd
+        if not child.cgroups:
+            child.cgroups = parent.cgroups
+            child.container_id = parent.container_id
 
 
 def _inherit_fds(st: StateTracker, child: ThreadInfo, parent: ThreadInfo | None,
