@@ -403,6 +403,45 @@ def test_process_in_a_container_cgroup_gets_its_container_id(tmp_path: Path) -> 
                if b is not a and b["output_fields"].get("proc.pid") != child.pid)
 
 
+FCNTL_RULES = """\
+- rule: close of a duplicated fd
+  desc: the fd was made by fcntl(F_DUPFD_CLOEXEC) and its original closed first
+  condition: evt.type=close and evt.dir=< and fd.num>=50 and proc.cmdline contains "{target}"
+  output: "close (file=%fd.name fd=%fd.num)"
+  priority: WARNING
+"""
+FCNTL_CHILD = """\
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+dup = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 50)
+os.close(fd)
+os.close(dup)
+"""
+
+
+def test_fd_duplicated_by_fcntl_keeps_its_name(tmp_path: Path) -> None:
+    """fcntl(F_DUPFD_CLOEXEC) reaches the fd table: the copy, closed after
+    the original, still names the file."""
+    need_live()
+    target = tmp_path / "target"
+    target.write_text("x")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(FCNTL_RULES.format(target=target))
+    # -A: close is one of the events Falco ignores by default
+    agent = Agent.start(tmp_path, "-c", str(write_config(tmp_path / "falco.yaml")),
+                        "-r", str(rules), "-A")
+    try:
+        child = subprocess.Popen([sys.executable, "-c", FCNTL_CHILD, str(target)],
+                                 stdout=subprocess.DEVNULL)
+        assert child.wait() == 0
+        time.sleep(0.5)
+    finally:
+        agent.stop()
+    alerts = agent.alerts()
+    assert [a["output_fields"]["fd.name"] for a in alerts] == [str(target)], alerts
+    assert alerts[0]["output_fields"]["fd.num"] >= 50
+
+
 def test_sysdig_reads_the_written_capture(scenario_run: tuple) -> None:
     _, sc, scap = scenario_run
     if shutil.which("sysdig") is None:

@@ -42,3 +42,10 @@ def test_generic_events_by_syscall() -> None:
     assert on(interesting_syscalls(generic, {getppid})) == {NR_GETPPID}
     everything_generic = on(interesting_syscalls(generic, None))
     assert NR_GETPPID in everything_generic and len(everything_generic) > 250
+
+
+def test_variants_are_on_with_their_base_event() -> None:
+    """eventfd2, signalfd4 and inotify_init1 come as their base call's event."""
+    assert on(interesting_syscalls(CODES_BY_NAME["eventfd"], None)) == {284, 290}
+    assert on(interesting_syscalls(CODES_BY_NAME["signalfd"], None)) == {282, 289}
+    assert on(interesting_syscalls(CODES_BY_NAME["inotify_init"], None)) == {253, 294}

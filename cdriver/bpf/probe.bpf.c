@@ -68,6 +68,9 @@ enum {
 	NR_setns = 308, NR_finit_module = 313, NR_renameat2 = 316,
 	NR_memfd_create = 319, NR_bpf = 321, NR_execveat = 322,
 	NR_clone3 = 435, NR_openat2 = 437,
+	NR_fcntl = 72, NR_socketpair = 53, NR_eventfd = 284, NR_eventfd2 = 290,
+	NR_signalfd = 282, NR_signalfd4 = 289, NR_timerfd_create = 283,
+	NR_inotify_init = 253, NR_inotify_init1 = 294, NR_userfaultfd = 323,
 };
 
 /* Set by userspace before load: the agent's own process is never traced. */
@@ -1303,6 +1306,44 @@ SUBPROG int h_attr(struct aux *a)
 
 /* ---------------------------------------------------------- fds, sockets */
 
+/* fcntl's cmd as the PPM_FCNTL_* value (0: unknown). */
+static __always_inline __u8 fcntl_cmd(__u64 cmd)
+{
+	switch (cmd) {
+	case 0: return 1;     /* F_DUPFD */
+	case 1: return 2;     /* F_GETFD */
+	case 2: return 3;     /* F_SETFD */
+	case 3: return 4;     /* F_GETFL */
+	case 4: return 5;     /* F_SETFL */
+	case 5: return 6;     /* F_GETLK */
+	case 6: return 8;     /* F_SETLK */
+	case 7: return 9;     /* F_SETLKW */
+	case 8: return 10;    /* F_SETOWN */
+	case 9: return 12;    /* F_GETOWN */
+	case 10: return 13;   /* F_SETSIG */
+	case 11: return 15;   /* F_GETSIG */
+	case 15: return 21;   /* F_SETOWN_EX */
+	case 16: return 22;   /* F_GETOWN_EX */
+	case 36: return 30;   /* F_OFD_GETLK */
+	case 37: return 31;   /* F_OFD_SETLK */
+	case 38: return 32;   /* F_OFD_SETLKW */
+	case 1024: return 23; /* F_SETLEASE */
+	case 1025: return 24; /* F_GETLEASE */
+	case 1026: return 27; /* F_NOTIFY */
+	case 1029: return 25; /* F_CANCELLK */
+	case 1030: return 26; /* F_DUPFD_CLOEXEC */
+	case 1031: return 28; /* F_SETPIPE_SZ */
+	case 1032: return 29; /* F_GETPIPE_SZ */
+	}
+	return 0;
+}
+
+/* O_NONBLOCK and O_CLOEXEC of a new fd's flags, as PPM_O_* bits. */
+static __always_inline __u32 nonblock_cloexec(__u64 flags)
+{
+	return ((flags & 04000) ? 0x40 : 0) | ((flags & 02000000) ? 0x1000 : 0);
+}
+
 SUBPROG int h_fd(struct aux *a)
 {
 	struct task_struct *t = (void *)a->task;
@@ -1312,6 +1353,44 @@ SUBPROG int h_fd(struct aux *a)
 		put_u64(a, RES);
 		put_u64(a, IARG(0));
 		SUBMIT(5);
+		break;
+	case NR_fcntl:
+		BEGIN(151);
+		put_u64(a, RES);
+		put_u64(a, IARG(0));
+		put_u8(a, fcntl_cmd(ARG(1)));
+		put_u64(a, ARG(2));
+		SUBMIT(151);
+		break;
+	/* fds of a special kind; eventfd2, signalfd4 and inotify_init1 share their base's event */
+	case NR_eventfd:
+	case NR_eventfd2:
+		BEGIN(63);
+		put_u64(a, RES);
+		SUBMIT(63);
+		break;
+	case NR_signalfd:
+	case NR_signalfd4:
+		BEGIN(127);
+		put_u64(a, RES);
+		SUBMIT(127);
+		break;
+	case NR_timerfd_create:
+		BEGIN(137);
+		put_u64(a, RES);
+		SUBMIT(137);
+		break;
+	case NR_inotify_init:
+	case NR_inotify_init1:
+		BEGIN(139);
+		put_u64(a, RES);
+		SUBMIT(139);
+		break;
+	case NR_userfaultfd:
+		BEGIN(321);
+		put_u64(a, RES);
+		put_u32(a, nonblock_cloexec(ARG(0)));
+		SUBMIT(321);
 		break;
 	case NR_dup:
 		BEGIN(367);
@@ -1388,8 +1467,26 @@ SUBPROG int h_sock(struct aux *a)
 		put_u32(a, ARG(0));
 		put_u32(a, ty);
 		put_u32(a, ARG(2));
-		put_u32(a, ((ty & 04000) ? 0x40 : 0) | ((ty & 02000000) ? 0x1000 : 0));
+		put_u32(a, nonblock_cloexec(ty));
 		SUBMIT(19);
+		break;
+	}
+	case NR_socketpair: {
+		int fds[2] = {-1, -1};
+		if (RES == 0)
+			bpf_probe_read_user(fds, sizeof fds, (void *)ARG(3));
+		struct sock *sk = RES == 0 ? fd_sock(t, fds[0]) : 0;
+		BEGIN(43);
+		put_u64(a, RES);
+		put_u64(a, fds[0]);
+		put_u64(a, fds[1]);
+		put_u64(a, (__u64)sk); /* source and peer: the two ends' kernel addresses */
+		put_u64(a, sk && ARG(0) == 1 ? (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer)
+					      : 0);
+		put_u32(a, ARG(0));
+		put_u32(a, ARG(1));
+		put_u32(a, ARG(2));
+		SUBMIT(43);
 		break;
 	}
 	case NR_bind:
@@ -1719,9 +1816,11 @@ int BPF_PROG(fl_sys_exit, struct pt_regs *regs, long ret)
 	case NR_lchown: case NR_fchown: case NR_fchownat:
 		return h_attr(a);
 	case NR_close: case NR_dup: case NR_dup2: case NR_dup3: case NR_pipe:
-	case NR_pipe2: case NR_memfd_create:
+	case NR_pipe2: case NR_memfd_create: case NR_fcntl: case NR_eventfd:
+	case NR_eventfd2: case NR_signalfd: case NR_signalfd4: case NR_timerfd_create:
+	case NR_inotify_init: case NR_inotify_init1: case NR_userfaultfd:
 		return h_fd(a);
-	case NR_socket: case NR_bind: case NR_connect: case NR_listen:
+	case NR_socket: case NR_socketpair: case NR_bind: case NR_connect: case NR_listen:
 	case NR_accept: case NR_accept4: case NR_sendto: case NR_recvfrom:
 		return h_sock(a);
 	case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid:

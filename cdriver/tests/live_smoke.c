@@ -471,6 +471,15 @@ static void exercise(long arg)
 	syscall(SYS_dup2, p[0], 100);
 	syscall(SYS_dup3, p[0], 101, O_CLOEXEC);
 	syscall(SYS_memfd_create, "flsmoke", 1 /* MFD_CLOEXEC */);
+	syscall(SYS_fcntl, p[0], F_DUPFD_CLOEXEC, 200);
+	int sp[2];
+	syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, sp);
+	syscall(SYS_eventfd2, 0, 0);
+	uint64_t sigmask = 1u << (SIGUSR1 - 1);
+	syscall(SYS_signalfd4, -1, &sigmask, sizeof sigmask, 0);
+	syscall(SYS_timerfd_create, CLOCK_MONOTONIC, 0);
+	syscall(SYS_inotify_init1, 0);
+	syscall(SYS_userfaultfd, O_CLOEXEC);
 
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof sa;
@@ -541,13 +550,13 @@ static const int exercise_nrs[] = {
 	2, 3, 22, 32, 33, 41, 42, 43, 44, 45, 49, 50, 56, 57, 58, 59, 60, 82, 83, 84, 85, 86, 87,
 	88, 90, 91, 92, 93, 94, 101, 105, 106, 113, 114, 117, 119, 165, 166, 175, 231, 257, 258,
 	260, 263, 264, 265, 266, 268, 272, 288, 292, 293, 308, 313, 316, 319, 321, 322, 435, 437,
-	39 /* getpid: generic */};
+	72, 53, 290, 289, 283, 294, 323, 39 /* getpid: generic */};
 
 static const uint16_t exercise_codes[] = {
 	1, 3, 5, 19, 21, 23, 25, 31, 35, 59, 61, 169, 175, 177, 179, 181, 186, 193, 195, 199,
 	201, 223, 225, 227, 241, 247, 257, 277, 279, 285, 293, 301, 303, 305, 307, 309, 311, 313,
 	315, 317, 319, 327, 331, 335, 363, 365, 367, 369, 379, 381, 383, 385, 389, 391, 393, 405,
-	411, 413, 427, 429};
+	411, 413, 427, 429, 151, 43, 63, 127, 137, 139, 321};
 
 struct coverage {
 	const char *dir;
@@ -557,6 +566,7 @@ struct coverage {
 	uint16_t first_bad_type;
 	uint32_t first_bad_param;
 	bool open_created, exec_ok, exec_failed_ok, clone_child, connect_ok, accept_ok, unix_ok;
+	bool fcntl_ok, socketpair_ok;
 	uint16_t connect_dport, accept_lport;
 };
 
@@ -672,6 +682,14 @@ static void on_coverage(const uint8_t *p, uint16_t type, uint64_t tid, uint64_t 
 		if (d && d[0] == 1 && len == 17 + strlen(cv->unix_name) + 1 &&
 		    memcmp(d + 17, cv->unix_name, strlen(cv->unix_name) + 1) == 0)
 			cv->unix_ok = true;
+	} else if (type == 151) {
+		/* F_DUPFD_CLOEXEC (PPM 26) of the pipe's read end onto fd 200 or above */
+		d = param(p, 2, &len);
+		cv->fcntl_ok = param_i64(p, 0) >= 200 && d && len == 1 && d[0] == 26;
+	} else if (type == 43 && param_i64(p, 0) == 0) {
+		cv->socketpair_ok = param_i64(p, 1) >= 0 && param_i64(p, 2) >= 0 &&
+				    param_i64(p, 3) != 0 && param_i64(p, 4) != 0 &&
+				    param_i64(p, 3) != param_i64(p, 4);
 	} else if (type == 389 && param_i64(p, 0) >= 0) {
 		d = param(p, 1, &len);
 		if (d && len == 13 && d[0] == 2) {
@@ -714,7 +732,7 @@ static int test_coverage(struct ctx *c)
 			n += (size_t)snprintf(missing + n, sizeof missing - n, " %u", exercise_codes[i]);
 	bool ok = !n && !cv->bad_params && cv->open_created && cv->exec_ok && cv->exec_failed_ok &&
 		  cv->clone_child && cv->connect_ok && cv->accept_ok && cv->unix_ok &&
-		  cv->connect_dport == cv->accept_lport;
+		  cv->connect_dport == cv->accept_lport && cv->fcntl_ok && cv->socketpair_ok;
 	printf("5. every handled syscall: %zu event types expected, missing:%s; malformed "
 	       "parameters %" PRIu64,
 	       sizeof exercise_codes / sizeof exercise_codes[0], n ? missing : " none",
@@ -722,12 +740,13 @@ static int test_coverage(struct ctx *c)
 	if (cv->bad_params)
 		printf(" (first: type %u parameter %u)", cv->first_bad_type, cv->first_bad_param);
 	printf("; open O_CREAT %s, execve %s, failed execve %s, clone child %s, connect tuple %s, "
-	       "accept4 tuple %s, unix tuple %s\n",
+	       "accept4 tuple %s, unix tuple %s, fcntl dup %s, socketpair %s\n",
 	       cv->open_created ? "ok" : "WRONG", cv->exec_ok ? "ok" : "WRONG",
 	       cv->exec_failed_ok ? "ok" : "WRONG", cv->clone_child ? "ok" : "WRONG",
 	       cv->connect_ok ? "ok" : "WRONG",
 	       cv->accept_ok && cv->connect_dport == cv->accept_lport ? "ok" : "WRONG",
-	       cv->unix_ok ? "ok" : "WRONG");
+	       cv->unix_ok ? "ok" : "WRONG", cv->fcntl_ok ? "ok" : "WRONG",
+	       cv->socketpair_ok ? "ok" : "WRONG");
 	free(cv);
 	return ok ? 0 : -1;
 }

@@ -23,6 +23,9 @@ NR_EXIT, NR_EXIT_GROUP = 60, 231
 PROCEXIT = CODES_BY_NAME["procexit"]
 # native syscalls the 2022 syscall table does not name, but the probe handles
 _UNNAMED = {319: "memfd_create"}
+# syscalls the probe reports with their base call's event, as drivers of the
+# 2022 table did
+_EVENT_OF = {"eventfd2": "eventfd", "signalfd4": "signalfd", "inotify_init1": "inotify_init"}
 STAT_NAMES = ("seen", "drops_buffer", "drops_size", "filtered", "compat", "delivered",
               "malformed", "missed")
 
@@ -54,7 +57,7 @@ def interesting_syscalls(codes: Iterable[int] | None, syscalls: Iterable[int] | 
         name = native_name(nr)
         if name is None:
             continue
-        if wanted.intersection(CODES_BY_NAME.get(name, ())):
+        if wanted.intersection(CODES_BY_NAME.get(_EVENT_OF.get(name, name), ())):
             out[nr] = 1
         elif generic and (sc_wanted is None or X86_64_SC[nr] in sc_wanted):
             out[nr] = 1

@@ -652,7 +652,8 @@ def on_fcntl_exit(st: StateTracker, e: Event, th: ThreadInfo) -> None:
     cmd = st.arg(e, "cmd")
     res = st.arg(e, "res")
     if cmd in (1, 26) and isinstance(res, int) and res >= 0:  # F_DUPFD, F_DUPFD_CLOEXEC
-        src = th.fds.get(th.lastevent_fd)
+        fd = st.arg(e, "fd")  # newer exits carry it; else the enter event's
+        src = th.fds.get(fd if isinstance(fd, int) else th.lastevent_fd)
         if src is not None:
             new = src.copy(res)
             new.cloexec = cmd == 26
