@@ -407,7 +407,7 @@ FCNTL_RULES = """\
 - rule: close of a duplicated fd
   desc: the fd was made by fcntl(F_DUPFD_CLOEXEC) and its original closed first
   condition: evt.type=close and evt.dir=< and fd.num>=50 and proc.cmdline contains "{target}"
-  output: "close (file=%fd.name fd=%fd.num)"
+  output: "close (file=%fd.name fd=%fd.num env=%proc.env)"
   priority: WARNING
 """
 FCNTL_CHILD = """\
@@ -432,7 +432,7 @@ def test_fd_duplicated_by_fcntl_keeps_its_name(tmp_path: Path) -> None:
                         "-r", str(rules), "-A")
     try:
         child = subprocess.Popen([sys.executable, "-c", FCNTL_CHILD, str(target)],
-                                 stdout=subprocess.DEVNULL)
+                                 stdout=subprocess.DEVNULL, env={"FLTOKEN": "fcntl-test"})
         assert child.wait() == 0
         time.sleep(0.5)
     finally:
@@ -440,6 +440,8 @@ def test_fd_duplicated_by_fcntl_keeps_its_name(tmp_path: Path) -> None:
     alerts = agent.alerts()
     assert [a["output_fields"]["fd.name"] for a in alerts] == [str(target)], alerts
     assert alerts[0]["output_fields"]["fd.num"] >= 50
+    # the environment, read by the probe from the new program's memory at execve
+    assert alerts[0]["output_fields"]["proc.env"] == "FLTOKEN=fcntl-test"
 
 
 def test_sysdig_reads_the_written_capture(scenario_run: tuple) -> None:

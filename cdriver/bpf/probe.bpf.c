@@ -712,6 +712,26 @@ SUBPROG int put_exe_args_mm(struct aux *a, __u32 reserve)
 	return 0;
 }
 
+/* env: the "K=V\0" strings of the task's mm (after a failed execve, still
+ * the caller's), at most ENV_CAP bytes as libscap keeps. */
+#define ENV_CAP 4096u
+SUBPROG int put_env(struct aux *a, __u32 reserve)
+{
+	struct task_struct *t = (void *)a->task;
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	unsigned long start = 0, end = 0;
+	if (mm) {
+		start = BPF_CORE_READ(mm, env_start);
+		end = BPF_CORE_READ(mm, env_end);
+	}
+	if (!start || end <= start) {
+		put_empty(a);
+		return 0;
+	}
+	put_user_bytes(a, (void *)start, end - start > ENV_CAP ? ENV_CAP : end - start, reserve);
+	return 0;
+}
+
 /* exe and args from the argv pointers of a failed execve (the old mm is
  * still there). */
 SUBPROG int put_exe_args_argv(struct aux *a, const char *const *argv, __u32 reserve)
@@ -948,7 +968,7 @@ SUBPROG int h_execve(struct aux *a, bool at)
 	else
 		put_exe_args_argv(a, (const char *const *)(at ? ARG(2) : ARG(1)), tail);
 	put_proc_common(a, tail);
-	put_empty(a); /* env: not collected */
+	put_env(a, tail);
 	put_u32(a, tty_of(t));
 	struct signal_struct *sig = BPF_CORE_READ(t, signal);
 	struct pid *pg = BPF_CORE_READ(sig, pids[2]); /* PIDTYPE_PGID */

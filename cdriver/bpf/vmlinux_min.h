@@ -132,7 +132,7 @@ struct files_struct {
 };
 
 struct mm_struct {
-	unsigned long arg_start, arg_end, total_vm;
+	unsigned long arg_start, arg_end, env_start, env_end, total_vm;
 	struct file *exe_file;
 };
 /* The RSS counters (MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES):

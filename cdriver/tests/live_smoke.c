@@ -663,7 +663,8 @@ static void on_coverage(const uint8_t *p, uint16_t type, uint64_t tid, uint64_t 
 			cv->open_created = true;
 	} else if (type == 293) {
 		int64_t res = param_i64(p, 0);
-		if (res == 0 && param_is(p, 1, "true", 5) && param_is(p, 2, "smoke-arg", 10))
+		if (res == 0 && param_is(p, 1, "true", 5) && param_is(p, 2, "smoke-arg", 10) &&
+		    param_is(p, 15, "FLSMOKE=1", 10) /* env */)
 			cv->exec_ok = true;
 		if (res == -ENOENT && param_is(p, 1, "nope", 5) && param_is(p, 2, "x", 2) &&
 		    param_is(p, 30, "/nonexistent-flsmoke", 21))
