@@ -1,7 +1,8 @@
 # The single binary and its Debian package; included by the Makefile
 # (`-include build/binary.mk`, after its own variables and targets).
 #
-#   make binary        dist/falcolite (build/build_binary.sh: Nuitka onefile)
+#   make binary        dist/falcolite (build/build_binary.sh: Nuitka onefile);
+#                      STATIC_DEPS=no links libbpf, libelf and zlib shared
 #   make deb           dist/falcolite_<version>_amd64.deb (packaging/build_deb.sh)
 #   make binary-test   both, then tests/test_binary.py, which must not skip
 #   make binary-bench  size, start-up and throughput against CPython
@@ -11,20 +12,30 @@ BINARY := dist/falcolite
 FL_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' falcolite/__init__.py)
 DEB := dist/falcolite_$(FL_VERSION)_amd64.deb
 
+# The linking mode (build_binary.sh reads STATIC_DEPS from the environment
+# and records the mode it built with): a binary built in the other mode is
+# rebuilt.
+BINARY_MODE := $(OUT)/binary-mode
+ifneq ($(shell cat $(BINARY_MODE) 2>/dev/null),STATIC_DEPS=$(or $(STATIC_DEPS),yes))
+BINARY_FORCE := binary-force
+endif
+
 # What goes into the binary: rebuilt when any of it changes.
 BINARY_INPUTS := $(shell find falcolite cdriver -name __pycache__ -prune -o -type f \
 	! -name '*.so' ! -name '*.o' ! -name '*.pyc' ! -name '_cdriver.c' -print 2>/dev/null) \
-	build/build_binary.sh build/nuitka-package-config.yml build/nuitka_strip.py \
-	setup.py pyproject.toml
+	build/build_binary.sh build/static_deps.sh build/nuitka-package-config.yml \
+	build/nuitka_strip.py setup.py pyproject.toml $(wildcard $(OUT)/static-deps/lib/*.a)
 DEB_INPUTS := $(wildcard packaging/*.yaml packaging/*.sh packaging/falcolite.*) \
 	$(wildcard packaging/debian/*) README.md
 
-.PHONY: binary deb binary-test binary-bench clean-binary
+.PHONY: binary deb binary-test binary-bench clean-binary binary-force
 
 binary: $(BINARY)
 
-$(BINARY): $(BINARY_INPUTS)
+$(BINARY): $(BINARY_INPUTS) $(BINARY_FORCE)
 	./build/build_binary.sh
+
+binary-force:
 
 deb: $(DEB)
 
@@ -38,4 +49,5 @@ binary-bench: venv $(BINARY)
 	$(VPY) bench/binary.py --binary $(BINARY) --keep $(OUT)/bench.scap
 
 clean-binary:
-	rm -rf dist $(OUT)/venv $(OUT)/stage $(OUT)/ext-build $(OUT)/nuitka
+	rm -rf dist $(OUT)/venv $(OUT)/stage $(OUT)/ext-build $(OUT)/nuitka $(OUT)/static-deps \
+		$(BINARY_MODE)

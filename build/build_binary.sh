@@ -5,14 +5,21 @@
 #   build/build_binary.sh            # or: make binary
 #
 # Steps: Debian build packages (apt, when missing) -> a build virtualenv with
-# pinned tools (build/out/venv) -> a staged copy of the package with the C
-# extension built into it (build/out/stage) -> Nuitka -> checks (the binary
-# runs, replays the demo capture, and the compilation report lists no
-# falcolite module as not found).
+# pinned tools (build/out/venv) -> PIC archives of libelf and libbpf
+# (build/static_deps.sh, cached in build/out/static-deps) -> a staged copy of
+# the package with the C extension built into it (build/out/stage) -> Nuitka
+# -> checks (the binary runs, replays the demo capture, and the compilation
+# report lists no falcolite module as not found).
 #
 # Environment: PYTHON (default python3; CPython 3.11 with libpython3.11.a for
 # a static libpython), JOBS (C compiler jobs, default: the CPU count), LTO
-# (yes/no, default no).
+# (yes/no, default no), STATIC_DEPS (yes/no, default yes).
+#
+# Linking (STATIC_DEPS): with yes, the extension links libbpf and libelf
+# statically and needs only libc and the host's libz.so.1 (checked below).
+# With no, it links the system's shared libraries: libbpf.so.1 and
+# libelf.so.1 are bundled (build/nuitka-package-config.yml).  libz.so.1 is
+# the host's either way (CPython's zlib module needs it too).
 #
 # Unpack policy (README "Single binary"): the payload is unpacked once into
 # {CACHE_DIR}/falcolite/<version>-<build id> ($XDG_CACHE_HOME when absolute,
@@ -33,6 +40,8 @@ NOUT=$OUT/nuitka
 DIST=dist
 REPORT=$DIST/nuitka-report.xml
 PKGCONF=build/nuitka-package-config.yml
+STATIC_DEPS=${STATIC_DEPS:-yes}
+DEPS=$OUT/static-deps
 
 # Pinned build tools and the app's own dependencies (the versions the
 # binary is built and tested with).
@@ -54,6 +63,7 @@ say() { printf '== %s\n' "$*"; }
 die() { printf 'build_binary: %s\n' "$*" >&2; exit 1; }
 
 t_start=$(date +%s)
+case $STATIC_DEPS in yes|no) ;; *) die "STATIC_DEPS must be yes or no, not '$STATIC_DEPS'" ;; esac
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' falcolite/__init__.py)
 [ -n "$VERSION" ] || die "no __version__ in falcolite/__init__.py"
 
@@ -116,6 +126,13 @@ if MARK not in text:
     src.write_text(MARK + "\n" + text)
 EOF
 
+# ------------------------------------------------------------ static archives
+ext_env=()
+if [ "$STATIC_DEPS" = yes ]; then
+    build/static_deps.sh "$DEPS"
+    ext_env=(FALCOLITE_STATIC_DEPS="$ROOT/$DEPS")
+fi
+
 # ------------------------------------------------------------ stage + C extension
 # A copy of the package (no caches, no in-tree build products), so that the
 # build neither touches nor depends on the developer's editable install.
@@ -130,9 +147,17 @@ sed -i "s/^__build_date__: str | None = None$/__build_date__: str | None = \"$(d
 grep -q '^__build_date__: str | None = "' "$STAGE/falcolite/__init__.py" \
     || die "could not set the build date in the staged package"
 say "C extension"
-PYTHONWARNINGS=ignore "$BPY" setup.py -q build_ext --build-temp "$OUT/ext-build" \
-    --build-lib "$STAGE" >/dev/null
+env ${ext_env[@]+"${ext_env[@]}"} PYTHONWARNINGS=ignore "$BPY" setup.py -q build_ext \
+    --build-temp "$OUT/ext-build" --build-lib "$STAGE" >/dev/null
 ls "$STAGE"/falcolite/_cdriver*.so >/dev/null 2>&1 || die "the C extension was not built"
+if [ "$STATIC_DEPS" = yes ]; then
+    # libc-family libraries and zlib only (ld-linux comes with libelf's
+    # thread-local error variable): anything else was linked shared.
+    others=$(readelf -d "$STAGE"/falcolite/_cdriver*.so | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' \
+        | grep -vxE 'libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|ld-linux-x86-64\.so\.2|libz\.so\.1' \
+        || true)
+    [ -z "$others" ] || die "the C extension needs $(echo $others) (STATIC_DEPS=yes: libc and zlib only)"
+fi
 (cd "$STAGE" && "$ROOT/$BPY" -c 'import falcolite._cdriver, falcolite.app') \
     || die "the staged package does not import"
 # A release binary captures live: the probe must be in the extension, unless
@@ -163,7 +188,6 @@ NUITKA_ARGS=(
     --include-module=_cffi_backend
     --include-module=_json --include-module=_bisect
     --include-package-data='falcolite:*.yaml'
-    --user-package-configuration-file="$ROOT/$PKGCONF"
     --user-plugin="$ROOT/build/nuitka_strip.py"
     --nofollow-import-to=falcolite.tests
     --nofollow-import-to=tests
@@ -177,6 +201,10 @@ NUITKA_ARGS=(
     --onefile-as-archive
     --product-name=falcolite --product-version="$VERSION"
 )
+# Only the shared mode has libraries for Nuitka to bundle.
+if [ "$STATIC_DEPS" = no ]; then
+    NUITKA_ARGS+=(--user-package-configuration-file="$ROOT/$PKGCONF")
+fi
 
 # The build id: everything that goes into the payload, and how.  Two builds
 # that differ get different unpack folders: a launcher never rewrites files
@@ -251,6 +279,8 @@ alerts=$(run -e "$ROOT/traces/demo-webshell.scap" -o json_output=true 2>/dev/nul
     || die "the payload was not unpacked where the spec says"
 
 mv -f "$DIST/falcolite.tmp" "$DIST/falcolite"
+echo "STATIC_DEPS=$STATIC_DEPS" > "$OUT/binary-mode"  # for build/binary.mk
 size=$(stat -c %s "$DIST/falcolite")
-echo "dist/falcolite: $((size / 1024)) KiB, version $VERSION, build $BUILD_ID;" \
+echo "dist/falcolite: $((size / 1024)) KiB, version $VERSION, build $BUILD_ID," \
+     "STATIC_DEPS=$STATIC_DEPS;" \
      "nuitka $((t_done - t_nuitka)) s, total $(($(date +%s) - t_start)) s"

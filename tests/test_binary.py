@@ -29,6 +29,10 @@ BINARY = ROOT / "dist" / "falcolite"
 DEMO = ROOT / "traces" / "demo-webshell.scap"
 SHARED = Path(os.environ.get("FALCOLITE_SHARED", ROOT.parent / "shared"))
 REQUIRE = os.environ.get("FALCOLITE_REQUIRE_BINARY") == "1"
+# build/build_binary.sh's linking mode; `make binary-test STATIC_DEPS=no`
+# passes it on to the tests
+STATIC_DEPS = os.environ.get("STATIC_DEPS", "yes") != "no"
+LIVE = os.environ.get("FALCOLITE_NO_LIVE") != "1"
 HOST_CONFIGS = (Path("/etc/falcolite/falco.yaml"), Path("/etc/falco/falco.yaml"))
 
 DEMO_RULES = sorted([
@@ -38,7 +42,8 @@ DEMO_RULES = sorted([
     "Set setuid or setgid bit",
     "Outbound connection from shell or network tool",
 ])
-# what glibc provides (ldd names), and zlib, which the host provides too
+# what glibc provides (ldd names), and zlib, which the host provides too (for
+# CPython's zlib and binascii modules, and the C extension)
 GLIBC_LIBS = ("linux-vdso.so.1", "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0",
               "librt.so.1", "ld-linux-x86-64.so.2")
 HOST_LIBS = (*GLIBC_LIBS, "libz.so.1")
@@ -209,6 +214,30 @@ def test_ldd_only_glibc(binary: Path, home: Path) -> None:
         if extra:
             missing[str(elf.relative_to(folder))] = extra
     assert not missing
+
+
+def test_extension_needs_only_glibc_and_zlib(binary: Path, home: Path, tmp_path: Path) -> None:
+    """The release build links libbpf and libelf into the C extension
+    (build/static_deps.sh's PIC archives): the extension unpacked from the
+    binary needs glibc's libraries and the host's zlib only, and the live
+    probe is compiled in."""
+    readelf = need_tool("readelf")
+    r = run(binary, [*config_args(tmp_path), "--support"], home)
+    assert r.returncode == 0, r.stderr
+    live = json.loads(r.stdout)["falcolite_build"]["live_capture"]
+    assert live == ("compiled in (CO-RE eBPF probe)" if LIVE
+                    else "not compiled in (capture files only)"), live
+    if not STATIC_DEPS:
+        pytest.skip("built with STATIC_DEPS=no: libbpf and libelf are bundled shared")
+    ext = list(unpack_dir(home).rglob("_cdriver*.so"))
+    assert len(ext) == 1, ext
+    text = subprocess.run([readelf, "-d", str(ext[0])], capture_output=True, text=True,
+                          check=True).stdout
+    libs = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+)\]$", text, re.M)
+    assert "libc.so.6" in libs, text
+    others = sorted(set(libs) - set(HOST_LIBS))
+    assert not others, (f"the extension needs {others}: linked shared (a STATIC_DEPS=no "
+                        "build is tested with STATIC_DEPS=no)")
 
 
 def readme_glibc() -> tuple[int, int] | None:
