@@ -68,19 +68,8 @@ VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' falcolite/__init__.py)
 [ -n "$VERSION" ] || die "no __version__ in falcolite/__init__.py"
 
 # ------------------------------------------------------------ Debian packages
-missing=()
-for p in "${APT_PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
-        || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    say "apt-get install ${missing[*]}"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
-fi
+. build/apt.sh
+apt_install "${APT_PKGS[@]}"
 
 # ------------------------------------------------------------ build venv
 "$PYTHON" -c 'import sys; assert sys.implementation.name == "cpython" and \

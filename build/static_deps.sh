@@ -49,9 +49,8 @@ PINS=(
 # mirror does not serve) is told, since Debian's fixes in that revision are
 # then not in the archives.
 BUILT=(libelf-dev=0.188-2.1 libbpf-dev=1:1.1.2-0+deb12u1)
-# command -> Debian package that provides it
-TOOLS=(gcc:gcc make:make ar:binutils curl:curl bzip2:bzip2 xz:xz-utils patch:patch
-       dpkg-buildflags:dpkg-dev)
+# Debian packages of the tools used below
+TOOLS=(gcc make binutils curl bzip2 xz-utils patch dpkg-dev)
 
 say() { printf '== static_deps: %s\n' "$*"; }
 die() { printf 'static_deps: %s\n' "$*" >&2; exit 1; }
@@ -65,18 +64,8 @@ if [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$stamp" ] \
 fi
 
 # ------------------------------------------------------------ tools
-missing=()
-for t in "${TOOLS[@]}"; do
-    command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    say "apt-get install ${missing[*]}"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
-fi
+. "$(dirname "$SELF")/apt.sh"
+apt_install "${TOOLS[@]}"
 
 for b in "${BUILT[@]}"; do
     host=$(dpkg-query -W -f='${Version}' "${b%%=*}" 2>/dev/null || true)
