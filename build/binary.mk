@@ -2,7 +2,8 @@
 # (`-include build/binary.mk`, after its own variables and targets).
 #
 #   make binary        dist/falcolite (build/build_binary.sh: Nuitka onefile);
-#                      STATIC_DEPS=no links libbpf, libelf and zlib shared
+#                      STATIC_DEPS=no links libbpf and libelf shared,
+#                      PY_CODE=compiled compiles falcolite's modules to C
 #   make deb           dist/falcolite_<version>_amd64.deb (packaging/build_deb.sh)
 #   make binary-test   both, then tests/test_binary.py, which must not skip
 #   make binary-bench  size, start-up and throughput against CPython
@@ -12,11 +13,11 @@ BINARY := dist/falcolite
 FL_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' falcolite/__init__.py)
 DEB := dist/falcolite_$(FL_VERSION)_amd64.deb
 
-# The linking mode (build_binary.sh reads STATIC_DEPS from the environment
-# and records the mode it built with): a binary built in the other mode is
-# rebuilt.
+# The build mode (build_binary.sh reads STATIC_DEPS and PY_CODE from the
+# environment and records the mode it built with): a binary built in
+# another mode is rebuilt.
 BINARY_MODE := $(OUT)/binary-mode
-ifneq ($(shell cat $(BINARY_MODE) 2>/dev/null),STATIC_DEPS=$(or $(STATIC_DEPS),yes))
+ifneq ($(shell cat $(BINARY_MODE) 2>/dev/null),STATIC_DEPS=$(or $(STATIC_DEPS),yes) PY_CODE=$(or $(PY_CODE),bytecode))
 BINARY_FORCE := binary-force
 endif
 
@@ -24,7 +25,7 @@ endif
 BINARY_INPUTS := $(shell find falcolite cdriver -name __pycache__ -prune -o -type f \
 	! -name '*.so' ! -name '*.o' ! -name '*.pyc' ! -name '_cdriver.c' -print 2>/dev/null) \
 	build/build_binary.sh build/static_deps.sh build/nuitka-package-config.yml \
-	build/nuitka_strip.py setup.py pyproject.toml $(wildcard $(OUT)/static-deps/lib/*.a)
+	build/nuitka_strip.py build/nuitka_bytecode.py setup.py pyproject.toml $(wildcard $(OUT)/static-deps/lib/*.a)
 DEB_INPUTS := $(wildcard packaging/*.yaml packaging/*.sh packaging/falcolite.*) \
 	$(wildcard packaging/debian/*) README.md
 

@@ -13,7 +13,9 @@
 #
 # Environment: PYTHON (default python3; CPython 3.11 with libpython3.11.a for
 # a static libpython), JOBS (C compiler jobs, default: the CPU count), LTO
-# (yes/no, default no), STATIC_DEPS (yes/no, default yes).
+# (yes/no, default no), STATIC_DEPS (yes/no, default yes), PY_CODE
+# (bytecode/compiled, default bytecode: how falcolite's own modules go in,
+# see build/nuitka_bytecode.py).
 #
 # Linking (STATIC_DEPS): with yes, the extension links libbpf and libelf
 # statically and needs only libc and the host's libz.so.1 (checked below).
@@ -41,6 +43,7 @@ DIST=dist
 REPORT=$DIST/nuitka-report.xml
 PKGCONF=build/nuitka-package-config.yml
 STATIC_DEPS=${STATIC_DEPS:-yes}
+PY_CODE=${PY_CODE:-bytecode}
 DEPS=$OUT/static-deps
 
 # Pinned build tools and the app's own dependencies (the versions the
@@ -64,6 +67,8 @@ die() { printf 'build_binary: %s\n' "$*" >&2; exit 1; }
 
 t_start=$(date +%s)
 case $STATIC_DEPS in yes|no) ;; *) die "STATIC_DEPS must be yes or no, not '$STATIC_DEPS'" ;; esac
+case $PY_CODE in bytecode|compiled) ;; *) die "PY_CODE must be bytecode or compiled" ;; esac
+export FALCOLITE_PY_CODE=$PY_CODE  # for build/nuitka_bytecode.py
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' falcolite/__init__.py)
 [ -n "$VERSION" ] || die "no __version__ in falcolite/__init__.py"
 
@@ -178,6 +183,7 @@ NUITKA_ARGS=(
     --include-module=_json --include-module=_bisect
     --include-package-data='falcolite:*.yaml'
     --user-plugin="$ROOT/build/nuitka_strip.py"
+    --user-plugin="$ROOT/build/nuitka_bytecode.py"
     --nofollow-import-to=falcolite.tests
     --nofollow-import-to=tests
     --nofollow-import-to=bench
@@ -199,8 +205,8 @@ fi
 # that differ get different unpack folders: a launcher never rewrites files
 # that a running agent of another build has mapped.
 BUILD_ID=$( { (cd "$STAGE" && find falcolite -type f -print0 | sort -z | xargs -0 sha256sum)
-               sha256sum "$PKGCONF" build/nuitka_strip.py
-               printf '%s\n' "$pins_id" "${NUITKA_ARGS[@]}"; } | sha256sum | cut -c1-12)
+               sha256sum "$PKGCONF" build/nuitka_strip.py build/nuitka_bytecode.py
+               printf '%s\n' "$pins_id" "$PY_CODE" "${NUITKA_ARGS[@]}"; } | sha256sum | cut -c1-12)
 SPEC="{CACHE_DIR}/falcolite/$VERSION-$BUILD_ID"
 
 say "nuitka (unpack spec $SPEC)"
@@ -268,8 +274,8 @@ alerts=$(run -e "$ROOT/traces/demo-webshell.scap" -o json_output=true 2>/dev/nul
     || die "the payload was not unpacked where the spec says"
 
 mv -f "$DIST/falcolite.tmp" "$DIST/falcolite"
-echo "STATIC_DEPS=$STATIC_DEPS" > "$OUT/binary-mode"  # for build/binary.mk
+echo "STATIC_DEPS=$STATIC_DEPS PY_CODE=$PY_CODE" > "$OUT/binary-mode"  # for build/binary.mk
 size=$(stat -c %s "$DIST/falcolite")
 echo "dist/falcolite: $((size / 1024)) KiB, version $VERSION, build $BUILD_ID," \
-     "STATIC_DEPS=$STATIC_DEPS;" \
+     "STATIC_DEPS=$STATIC_DEPS, PY_CODE=$PY_CODE;" \
      "nuitka $((t_done - t_nuitka)) s, total $(($(date +%s) - t_start)) s"
