@@ -2,6 +2,8 @@
 # directory) and its smoke test.  -include'd by the main Makefile.
 #   make probe       build $(LIVE_OUT)/probe.skel.h (clang, bpftool, libbpf-dev)
 #   make live-smoke  build and run the smoke test (as root)
+#   make vm-smoke    the smoke test on Debian 12's 6.1 kernel, in qemu
+#                    (cdriver/tests/vm_smoke.sh)
 
 LIVE_OUT ?= $(if $(OUT),$(OUT),build/out)
 LIVE_SKEL := $(LIVE_OUT)/probe.skel.h
@@ -9,7 +11,7 @@ LIVE_SMOKE := $(LIVE_OUT)/live_smoke
 LIVE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -DFL_HAVE_LIVE=1 -Icdriver -I$(LIVE_OUT)
 LIVE_LIBS := -lbpf -lelf -lz
 
-.PHONY: probe live-smoke
+.PHONY: probe live-smoke vm-smoke
 
 probe: $(LIVE_SKEL)
 
@@ -23,3 +25,6 @@ $(LIVE_SMOKE): cdriver/tests/live_smoke.c cdriver/live_reader.c cdriver/live_rea
 
 live-smoke: $(LIVE_SMOKE)
 	$(LIVE_SMOKE)
+
+vm-smoke:
+	cdriver/tests/vm_smoke.sh

@@ -391,6 +391,18 @@ DEFINE_PUT(put_u16, __u16)
 DEFINE_PUT(put_u32, __u32)
 DEFINE_PUT(put_u64, __u64)
 
+/* A DYN parameter holding a UINT64 (selector 0). */
+static __always_inline void put_dyn_u64(struct aux *a, __u64 v)
+{
+	__u32 o = a->off;
+	OPAQUE(o); /* bound the register that indexes (6.1's verifier needs it) */
+	if (o <= REC_MAX) {
+		a->buf[o] = 0;
+		*(__u64 *)&a->buf[o + 1] = v;
+	}
+	param_done(a, 9);
+}
+
 /* Bytes the next variable parameter may take so that `reserve` bytes are
  * left for the rest of the record; never more than cap (<= 4096). */
 static __always_inline __u32 room(__u32 o, __u32 cap, __u32 reserve)
@@ -806,33 +818,48 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
  * whether an entry overflowed live in the map value, not in registers, so
  * that the verifier follows no ranges and no early exits through the
  * loops (each exit would be verified with the rest of the handler). */
-static __always_inline void cg_append(struct aux *a, __u32 o, __u32 cap, const char *s)
+/* The buf index of the parameter's next byte, or -1 (and full) when no
+ * byte fits.  The sum is bounded on the register that indexes: older
+ * verifiers (6.1) do not carry the bounds of o and u over to o + u. */
+static __always_inline long cg_pos(struct aux *a, __u32 o, __u32 cap)
 {
 	__u32 u = a->cg_used;
 	if (a->cg_full || u >= cap || u >= CG_CAP || o > REC_MAX) {
 		a->cg_full = 1;
-		return;
+		return -1;
 	}
-	__u32 left = cap - u;
+	__u32 idx = o + u;
+	OPAQUE(idx);
+	if (idx >= REC_MAX + CG_CAP) {
+		a->cg_full = 1;
+		return -1;
+	}
+	return idx;
+}
+
+static __always_inline void cg_append(struct aux *a, __u32 o, __u32 cap, const char *s)
+{
+	long idx = cg_pos(a, o, cap);
+	if (idx < 0 || idx >= REC_MAX + CG_CAP)
+		return;
+	__u32 left = cap - a->cg_used;
 	OPAQUE(left);
 	if (left > CG_CAP)
 		return;
-	long m = bpf_probe_read_kernel_str(&a->buf[o + u], left, s);
+	long m = bpf_probe_read_kernel_str(&a->buf[idx], left, s);
 	if (m <= 0 || m >= left) /* unreadable, or cut */
 		a->cg_full = 1;
 	else
-		a->cg_used = u + m - 1;
+		a->cg_used += m - 1;
 }
 
 static __always_inline void cg_char(struct aux *a, __u32 o, __u32 cap, char c)
 {
-	__u32 u = a->cg_used;
-	if (a->cg_full || u >= cap || u >= CG_CAP || o > REC_MAX) {
-		a->cg_full = 1;
+	long idx = cg_pos(a, o, cap);
+	if (idx < 0 || idx >= REC_MAX + CG_CAP)
 		return;
-	}
-	a->buf[o + u] = c;
-	a->cg_used = u + 1;
+	a->buf[idx] = c;
+	a->cg_used += 1;
 }
 
 struct cg_loop {
@@ -1677,19 +1704,8 @@ SUBPROG int h_admin(struct aux *a)
 	case NR_ptrace: {
 		BEGIN(169);
 		put_u64(a, RES);
-		/* DYN with selector 0 (UINT64) */
-		__u32 o = a->off;
-		if (o <= REC_MAX) {
-			a->buf[o] = 0;
-			*(__u64 *)&a->buf[o + 1] = ARG(2);
-		}
-		param_done(a, 9);
-		o = a->off;
-		if (o <= REC_MAX) {
-			a->buf[o] = 0;
-			*(__u64 *)&a->buf[o + 1] = ARG(3);
-		}
-		param_done(a, 9);
+		put_dyn_u64(a, ARG(2));
+		put_dyn_u64(a, ARG(3));
 		put_u16(a, ptrace_req(ARG(0)));
 		put_u64(a, IARG(1));
 		SUBMIT(169);
