@@ -703,16 +703,25 @@ SUBPROG int put_fd_tuple(struct aux *a, __s64 fd, bool outbound)
 
 /* exe (argv[0]) and args (argv[1..]) of the current mm: the argument area
  * of the stack, valid after a successful execve and in clone's both sides. */
-SUBPROG int put_exe_args_mm(struct aux *a, __u32 reserve)
+/* [start, end) of the task's argument area (env: its environment); false
+ * when it has none (kernel threads). */
+static __always_inline bool mm_area(struct aux *a, bool env, unsigned long *start,
+				    unsigned long *end)
 {
 	struct task_struct *t = (void *)a->task;
 	struct mm_struct *mm = BPF_CORE_READ(t, mm);
-	unsigned long start = 0, end = 0;
+	*start = *end = 0;
 	if (mm) {
-		start = BPF_CORE_READ(mm, arg_start);
-		end = BPF_CORE_READ(mm, arg_end);
+		*start = env ? BPF_CORE_READ(mm, env_start) : BPF_CORE_READ(mm, arg_start);
+		*end = env ? BPF_CORE_READ(mm, env_end) : BPF_CORE_READ(mm, arg_end);
 	}
-	if (!start || end <= start) {
+	return *start && *end > *start;
+}
+
+SUBPROG int put_exe_args_mm(struct aux *a, __u32 reserve)
+{
+	unsigned long start, end;
+	if (!mm_area(a, false, &start, &end)) {
 		put_empty(a);
 		put_empty(a);
 		return 0;
@@ -729,14 +738,8 @@ SUBPROG int put_exe_args_mm(struct aux *a, __u32 reserve)
 #define ENV_CAP 4096u
 SUBPROG int put_env(struct aux *a, __u32 reserve)
 {
-	struct task_struct *t = (void *)a->task;
-	struct mm_struct *mm = BPF_CORE_READ(t, mm);
-	unsigned long start = 0, end = 0;
-	if (mm) {
-		start = BPF_CORE_READ(mm, env_start);
-		end = BPF_CORE_READ(mm, env_end);
-	}
-	if (!start || end <= start) {
+	unsigned long start, end;
+	if (!mm_area(a, true, &start, &end)) {
 		put_empty(a);
 		return 0;
 	}
