@@ -676,8 +676,8 @@ static void on_coverage(const uint8_t *p, uint16_t type, uint64_t tid, uint64_t 
 		uint16_t rss_len;
 		param(p, 11, &rss_len);
 		d = param(p, 14, &len);
-		cv->clone_child = rss_len == 4 && d && len > 3 && memchr(d, '=', len) &&
-				  d[len - 1] == 0;
+		if (rss_len == 4 && d && len > 3 && memchr(d, '=', len) && d[len - 1] == 0)
+			cv->clone_child = true;
 	} else if (type == 23 && param_i64(p, 0) == 0) {
 		d = param(p, 1, &len);
 		uint8_t lo[4] = {127, 0, 0, 1};
@@ -693,11 +693,12 @@ static void on_coverage(const uint8_t *p, uint16_t type, uint64_t tid, uint64_t 
 	} else if (type == 151) {
 		/* F_DUPFD_CLOEXEC (PPM 26) of the pipe's read end onto fd 200 or above */
 		d = param(p, 2, &len);
-		cv->fcntl_ok = param_i64(p, 0) >= 200 && d && len == 1 && d[0] == 26;
+		if (param_i64(p, 0) >= 200 && d && len == 1 && d[0] == 26)
+			cv->fcntl_ok = true; /* other processes' fcntl calls arrive too */
 	} else if (type == 43 && param_i64(p, 0) == 0) {
-		cv->socketpair_ok = param_i64(p, 1) >= 0 && param_i64(p, 2) >= 0 &&
-				    param_i64(p, 3) != 0 && param_i64(p, 4) != 0 &&
-				    param_i64(p, 3) != param_i64(p, 4);
+		if (param_i64(p, 1) >= 0 && param_i64(p, 2) >= 0 && param_i64(p, 3) != 0 &&
+		    param_i64(p, 4) != 0 && param_i64(p, 3) != param_i64(p, 4))
+			cv->socketpair_ok = true;
 	} else if (type == 389 && param_i64(p, 0) >= 0) {
 		d = param(p, 1, &len);
 		if (d && len == 13 && d[0] == 2) {
