@@ -131,9 +131,10 @@ int fl_live_check(char *err)
 	struct utsname u;
 	unsigned major = 0, minor = 0;
 	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-	    (major < 5 || (major == 5 && minor < 8)))
+	    (major < 5 || (major == 5 && minor < 17)))
 		add_line(err, &used,
-			 "Linux %s is too old: live capture needs 5.8 or later (BPF ring buffer)",
+			 "Linux %s is too old: live capture needs 5.17 or later (the probe walks "
+			 "cgroups with bpf_loop; older verifiers reject it)",
 			 u.release);
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)

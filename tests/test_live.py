@@ -290,11 +290,6 @@ def test_written_capture_replays_to_the_same_alerts(scenario_run: tuple) -> None
     assert [a["output"] for a in replayed] == [a["output"] for a in live]
 
 
-def live_has_cgroups() -> bool:
-    release = re.match(r"(\d+)\.(\d+)", os.uname().release)
-    return release is not None and (int(release[1]), int(release[2])) >= (5, 17)
-
-
 def my_fork_of(scap: Path, child: int, names: tuple[str, ...]) -> dict[str, object]:
     """The named parameters of the clone exit in this (pytest) process that
     made `child`, from the written capture."""
@@ -329,8 +324,6 @@ def test_fork_carries_the_cgroups_of_proc(scenario_run: tuple) -> None:
     ancestor of the process's own).  The probe names controllers as the
     kernel does ("io"); /proc uses v1's legacy names ("blkio")."""
     _, sc, scap = scenario_run
-    if not live_has_cgroups():
-        pytest.skip("the probe reads cgroups with bpf_loop: Linux 5.17 or later")
     fork = my_fork_of(scap, sc.reader_pid, ("cgroups",))
     entries = [x.decode().partition("=") for x in fork["cgroups"].split(b"\0") if x]
     assert entries and all(sep == "=" and path.startswith("/") for _, sep, path in entries)
@@ -374,8 +367,6 @@ def test_process_in_a_container_cgroup_gets_its_container_id(tmp_path: Path) -> 
     """A process that moves itself into a container-like cgroup, then execs:
     its alert carries the container id, from the cgroups the probe read."""
     need_live()
-    if not live_has_cgroups():
-        pytest.skip("the probe reads cgroups with bpf_loop: Linux 5.17 or later")
     cg = container_like_cgroup()
     if cg is None:
         pytest.skip("no cgroup hierarchy here in which a cgroup can be made")

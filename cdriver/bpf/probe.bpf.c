@@ -917,8 +917,9 @@ static long cg_entry(__u32 i, struct cg_loop *l)
  * /proc/PID/cgroup has them (the innermost CG_DEPTH components of a path);
  * from the first entry that does not fit on, entries are left out.  Needs
  * bpf_loop (5.17+), which verifies the loop body once: unrolled, the
- * nested loops exceed the verifier's budget.  Empty before 5.17 (the agent
- * then keeps the parent's cgroups). */
+ * nested loops exceed the verifier's budget.  Older kernels cannot load the
+ * probe at all (they do not know the callback's reference: "number of funcs
+ * in func_info doesn't match"), and fl_live_check turns them away. */
 SUBPROG int put_cgroups(struct aux *a, __u32 reserve)
 {
 	struct task_struct *t = (void *)a->task;
