@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "scap_reader.h"
 #include "batch_arrays.h"
+#include "fail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,15 +108,6 @@ struct fl_reader {
 	char pending_err[FL_ERRLEN];
 };
 
-static int fail(char *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, FL_ERRLEN, fmt, ap);
-	va_end(ap);
-	return FL_ERR;
-}
-
 static uint16_t rd16(const uint8_t *p)
 {
 	uint16_t v;
@@ -148,6 +140,26 @@ static bool interrupted(fl_reader *r)
 	return errno == EINTR && r->in_batch;
 }
 
+/* read() the next chunk into r->in after its first `keep` bytes (bytes
+ * already pending, moved there by the caller) and hand them all to the
+ * inflater. */
+static int read_chunk(fl_reader *r, size_t keep, char *err)
+{
+	ssize_t n;
+	do
+		n = read(r->fd, r->in + keep, IN_CHUNK - keep);
+	while (n < 0 && errno == EINTR && !r->in_batch);
+	if (n < 0 && interrupted(r))
+		return FILL_AGAIN;
+	if (n < 0)
+		return fail(err, "read error at compressed offset %llu: %s",
+			    (unsigned long long)r->z.total_in, strerror(errno));
+	r->in_eof = n == 0;
+	r->z.next_in = r->in;
+	r->z.avail_in = (uInt)(n + keep);
+	return FL_OK;
+}
+
 /* Give the inflater its next input chunk: from the mapping, or read(). */
 static int read_input(fl_reader *r, char *err)
 {
@@ -160,19 +172,7 @@ static int read_input(fl_reader *r, char *err)
 		r->in_eof = r->map_in_off == r->map_len;
 		return FL_OK;
 	}
-	ssize_t n;
-	do
-		n = read(r->fd, r->in, IN_CHUNK);
-	while (n < 0 && errno == EINTR && !r->in_batch);
-	if (n < 0 && interrupted(r))
-		return FILL_AGAIN;
-	if (n < 0)
-		return fail(err, "read error at compressed offset %llu: %s",
-			    (unsigned long long)r->z.total_in, strerror(errno));
-	r->in_eof = n == 0;
-	r->z.next_in = r->in;
-	r->z.avail_in = (uInt)n;
-	return FL_OK;
+	return read_chunk(r, 0, err);
 }
 
 /* Make sure at least 2 input bytes are pending (a gzip magic) when the
@@ -189,21 +189,8 @@ static int top_up_input(fl_reader *r, char *err)
 		r->in_eof = r->map_in_off == r->map_len;
 		return FL_OK;
 	}
-	uint8_t keep = r->z.next_in[0];
-	r->in[0] = keep;
-	ssize_t n;
-	do
-		n = read(r->fd, r->in + 1, IN_CHUNK - 1);
-	while (n < 0 && errno == EINTR && !r->in_batch);
-	if (n < 0 && interrupted(r))
-		return FILL_AGAIN;
-	if (n < 0)
-		return fail(err, "read error at compressed offset %llu: %s",
-			    (unsigned long long)r->z.total_in, strerror(errno));
-	r->in_eof = n == 0;
-	r->z.next_in = r->in;
-	r->z.avail_in = (uInt)n + 1;
-	return FL_OK;
+	r->in[0] = r->z.next_in[0];
+	return read_chunk(r, 1, err);
 }
 
 /* Pull more bytes from the file or the inflater into buf[end..cap). */
