@@ -83,7 +83,7 @@ ctest: $(FUZZ_BIN) $(FUZZ_TABLES)
 	fi
 
 $(FUZZ_BIN): cdriver/tests/fuzz_reader.c cdriver/scap_reader.c cdriver/scap_reader.h \
-		cdriver/batch_arrays.h
+		cdriver/batch_arrays.h cdriver/fail.h
 	@mkdir -p $(@D)
 	$(CC) $(FUZZ_CFLAGS) -o $@ cdriver/tests/fuzz_reader.c cdriver/scap_reader.c -lz
 

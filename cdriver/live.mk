@@ -20,7 +20,7 @@ $(LIVE_SKEL): cdriver/bpf/probe.bpf.c cdriver/bpf/vmlinux_min.h cdriver/bpf/buil
 	cdriver/bpf/build_probe.sh $(LIVE_OUT)
 
 $(LIVE_SMOKE): cdriver/tests/live_smoke.c cdriver/live_reader.c cdriver/live_reader.h \
-		cdriver/scap_reader.h cdriver/batch_arrays.h $(LIVE_SKEL)
+		cdriver/scap_reader.h cdriver/batch_arrays.h cdriver/fail.h $(LIVE_SKEL)
 	$(CC) $(LIVE_CFLAGS) -o $@ cdriver/tests/live_smoke.c cdriver/live_reader.c $(LIVE_LIBS)
 
 live-smoke: $(LIVE_SMOKE)

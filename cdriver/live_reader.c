@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "live_reader.h"
 #include "batch_arrays.h"
+#include "fail.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -64,15 +65,6 @@ struct fl_live {
 	fl_batch_arrays arr;
 	bool cb_nomem;
 };
-
-static int fail(char *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, FL_ERRLEN, fmt, ap);
-	va_end(ap);
-	return FL_ERR;
-}
 
 /* Append one line to a message being built in err. */
 static void add_line(char *err, size_t *used, const char *fmt, ...)
