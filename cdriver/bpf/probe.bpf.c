@@ -416,15 +416,16 @@ static __always_inline __u32 room(__u32 o, __u32 cap, __u32 reserve)
 	return cap;
 }
 
-/* A NUL-terminated user string; returns its length with the NUL (0 when
- * unreadable: the parameter is then empty). */
-SUBPROG int put_user_str(struct aux *a, const void *uptr, __u32 cap, __u32 reserve)
+/* A NUL-terminated string from user (or kernel) memory; returns its length
+ * with the NUL (0 when unreadable: the parameter is then empty). */
+SUBPROG int put_str(struct aux *a, const void *ptr, __u32 cap, __u32 reserve, bool user)
 {
 	__u32 o = a->off;
 	long n = 0;
-	if (uptr && o <= REC_MAX) {
+	if (ptr && o <= REC_MAX) {
 		cap = room(o, cap, reserve);
-		n = bpf_probe_read_user_str(&a->buf[o], cap, uptr);
+		n = user ? bpf_probe_read_user_str(&a->buf[o], cap, ptr)
+			 : bpf_probe_read_kernel_str(&a->buf[o], cap, ptr);
 		if (n < 0)
 			n = 0;
 	}
@@ -432,18 +433,16 @@ SUBPROG int put_user_str(struct aux *a, const void *uptr, __u32 cap, __u32 reser
 	return n;
 }
 
-SUBPROG int put_kernel_str(struct aux *a, const void *kptr, __u32 cap, __u32 reserve)
+static __always_inline long put_user_str(struct aux *a, const void *uptr, __u32 cap,
+					 __u32 reserve)
 {
-	__u32 o = a->off;
-	long n = 0;
-	if (kptr && o <= REC_MAX) {
-		cap = room(o, cap, reserve);
-		n = bpf_probe_read_kernel_str(&a->buf[o], cap, kptr);
-		if (n < 0)
-			n = 0;
-	}
-	param_done(a, n);
-	return n;
+	return put_str(a, uptr, cap, reserve, true);
+}
+
+static __always_inline long put_kernel_str(struct aux *a, const void *kptr, __u32 cap,
+					   __u32 reserve)
+{
+	return put_str(a, kptr, cap, reserve, false);
 }
 
 /* len raw user bytes (BYTEBUF), cut to the room left. */
