@@ -213,22 +213,8 @@ class Config:
         c.ring_bytes = _ring_bytes(raw)
         c.stdout_output = raw.get_bool("stdout_output", False, "enabled")
         c.syslog_output = raw.get_bool("syslog_output", False, "enabled")
-        if raw.get_bool("file_output", False, "enabled"):
-            name = raw.get_str("file_output", "", "filename")
-            if not name:
-                raise ConfigError(f"Error reading config file ({raw.path}): file output "
-                                  "enabled but no filename in configuration block")
-            c.file_output = {"filename": name,
-                             "keep_alive": raw.get_str("file_output", "", "keep_alive") ==
-                             "true"}
-        if raw.get_bool("program_output", False, "enabled"):
-            prog = raw.get_str("program_output", "", "program")
-            if not prog:
-                raise ConfigError(f"Error reading config file ({raw.path}): program output "
-                                  "enabled but no program in configuration block")
-            c.program_output = {"program": prog,
-                                "keep_alive": raw.get_str("program_output", "",
-                                                          "keep_alive") == "true"}
+        c.file_output = _target_output(raw, "file", "filename")
+        c.program_output = _target_output(raw, "program", "program")
         if raw.get_bool("http_output", False, "enabled"):
             url = raw.get_str("http_output", "", "url")
             if not url:
@@ -241,6 +227,19 @@ class Config:
                               "configured. Please configure at least one output file output "
                               "enabled but no filename in configuration block")
         return c
+
+
+def _target_output(raw: RawConfig, kind: str, key: str) -> dict:
+    """file_output or program_output: {key: its target, "keep_alive": bool}
+    when enabled (the target is then required), else empty."""
+    block = f"{kind}_output"
+    if not raw.get_bool(block, False, "enabled"):
+        return {}
+    target = raw.get_str(block, "", key)
+    if not target:
+        raise ConfigError(f"Error reading config file ({raw.path}): {kind} output "
+                          f"enabled but no {key} in configuration block")
+    return {key: target, "keep_alive": raw.get_str(block, "", "keep_alive") == "true"}
 
 
 def _ring_bytes(raw: RawConfig) -> int:
