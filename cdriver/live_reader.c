@@ -267,19 +267,22 @@ static int on_record(void *ctx, void *data, size_t size)
 /* Diagnostics only: what the kernel cannot tell us stays zero. */
 static void prog_info(fl_live *l)
 {
-	struct bpf_program *progs[] = {l->skel->progs.fl_sys_exit, l->skel->progs.fl_sys_enter,
-				       l->skel->progs.fl_proc_exit};
-	l->info.n_progs = 3;
-	for (uint32_t i = 0; i < 3; i++) {
+	struct bpf_program *p;
+	uint32_t i = 0;
+	bpf_object__for_each_program(p, l->skel->obj) {
+		if (i == FL_LIVE_MAX_PROGS)
+			break;
 		struct bpf_prog_info pi;
 		uint32_t len = sizeof pi;
 		memset(&pi, 0, sizeof pi);
-		snprintf(l->info.names[i], sizeof l->info.names[i], "%s", bpf_program__name(progs[i]));
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &pi, &len) == 0) {
+		snprintf(l->info.names[i], sizeof l->info.names[i], "%s", bpf_program__name(p));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) == 0) {
 			l->info.insns[i] = pi.xlated_prog_len / 8;
 			l->info.verified_insns[i] = pi.verified_insns;
 		}
+		i++;
 	}
+	l->info.n_progs = i;
 }
 
 /* The message for a failed load or attach: the host check first (it names
@@ -440,14 +443,20 @@ int fl_live_get_stats(const fl_live *l, fl_live_stats *s)
 	}
 	s->delivered = l->delivered;
 	s->malformed = l->malformed;
-	struct bpf_program *progs[] = {l->skel->progs.fl_sys_exit, l->skel->progs.fl_sys_enter,
-				       l->skel->progs.fl_proc_exit};
-	for (uint32_t i = 0; i < 3; i++) {
+	struct bpf_program *p;
+	uint32_t i = 0;
+	bpf_object__for_each_program(p, l->skel->obj) {
 		struct bpf_prog_info pi;
 		uint32_t len = sizeof pi;
 		memset(&pi, 0, sizeof pi);
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &pi, &len) == 0)
-			s->missed += pi.recursion_misses;
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) != 0)
+			continue;
+		s->missed += pi.recursion_misses;
+		if (i < FL_LIVE_MAX_PROGS) {
+			s->run_cnt[i] = pi.run_cnt;
+			s->run_ns[i] = pi.run_time_ns;
+		}
+		i++;
 	}
 	return FL_OK;
 }

@@ -17,6 +17,7 @@
 
 #define FL_LIVE_NSYSCALLS 512
 #define FL_LIVE_DEFAULT_RING 8388608
+#define FL_LIVE_MAX_PROGS 12
 
 /* seen = delivered + malformed + drops_buffer + drops_size + (records still
  * in the ring); filtered and compat are syscalls the probe did not emit. */
@@ -29,15 +30,19 @@ typedef struct {
 	uint64_t delivered;    /* handed out in batches */
 	uint64_t malformed;    /* records skipped: failed validation, or no memory to copy */
 	uint64_t missed;       /* program runs the kernel skipped (recursion), never seen */
+	/* per program, in fl_live_info's order: runs and the time they took
+	 * (0 unless sysctl kernel.bpf_stats_enabled=1) */
+	uint64_t run_cnt[FL_LIVE_MAX_PROGS];
+	uint64_t run_ns[FL_LIVE_MAX_PROGS];
 } fl_live_stats;
 
 /* How the probe loaded: per program, the instructions after verification
  * and the instructions the verifier processed; load and attach times. */
 typedef struct {
 	uint32_t n_progs;
-	char names[4][16];
-	uint32_t insns[4];
-	uint32_t verified_insns[4];
+	char names[FL_LIVE_MAX_PROGS][24];
+	uint32_t insns[FL_LIVE_MAX_PROGS];
+	uint32_t verified_insns[FL_LIVE_MAX_PROGS];
 	double load_ms;
 	double attach_ms;
 } fl_live_info;

@@ -104,13 +104,16 @@ struct aux {
 	__u8 buf[SCRATCH];
 };
 
-/* What sys_enter saved for one thread: the path of open*, creat and the
- * sockaddr of connect (read before the call, so that another thread cannot
- * change them in between), the filename of execve/execveat (gone with the
- * old mm after a successful exec). */
+/* What the entry programs saved for one thread: the path of open*, creat
+ * and the sockaddr of connect (read before the call, so that another thread
+ * cannot change them in between), the filename of execve/execveat (gone with
+ * the old mm after a successful exec).  `ptr` is the user address it was
+ * read from: the exit uses the copy only when its own call has the same
+ * number and address; `nr` is cleared once used. */
 struct stash {
 	__u32 nr;
 	__u32 len;
+	__u64 ptr;
 	__u8 data[PATH_CAP];
 };
 
@@ -140,21 +143,14 @@ struct {
 	__type(value, struct aux);
 } auxmap SEC(".maps");
 
+/* Task-local: read and written in place (a hash map would copy the 4 KiB
+ * value on every update) and freed with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct stash);
-} enter_scratch SEC(".maps");
-
-/* LRU: a thread that never reaches its exit cannot fill the map for good;
- * an evicted entry makes the exit read the argument again instead. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, struct stash);
-} inflight SEC(".maps");
+} stashes SEC(".maps");
 
 /* ------------------------------------------------------------ task access */
 
@@ -184,6 +180,22 @@ static __always_inline bool is_interesting(__u32 nr)
 	return on && *on;
 }
 
+static __always_inline struct stash *stash_peek(void)
+{
+	return bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
+}
+
+/* The copy the entry program made for this thread's call nr, marked used;
+ * NULL when there is none (the call began before the probe was attached). */
+static __always_inline struct stash *stash_take(__u32 nr)
+{
+	struct stash *st = stash_peek();
+	if (!st || st->nr != nr)
+		return 0;
+	st->nr = 0;
+	return st;
+}
+
 /* pid number of p as seen from pid namespace level `level`. */
 static __always_inline __s64 pid_nr_at(struct pid *p, __u32 level)
 {
@@ -197,12 +209,17 @@ static __always_inline __s64 pid_nr_at(struct pid *p, __u32 level)
 	return nr;
 }
 
-static __always_inline struct file *fd_file(struct task_struct *t, __s64 fd)
+/* The current thread's file of fd.  Direct loads down to the fd array (the
+ * task pointer is a BTF one; each probe read would cost ~25 ns more), one
+ * probe read for the slot, which the verifier cannot index. */
+static __always_inline struct file *fd_file(__s64 fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct files_struct *files = t->files;
+	struct fdtable *fdt = files ? files->fdt : 0;
+	if (!fdt || fd < 0 || fd >= fdt->max_fds)
 		return 0;
-	struct file **arr = BPF_CORE_READ(fdt, fd);
+	struct file **arr = fdt->fd;
 	struct file *f = 0;
 	bpf_probe_read_kernel(&f, sizeof f, &arr[fd]);
 	return f;
@@ -495,9 +512,9 @@ struct endpoints {
 	__u16 lport, rport; /* host order */
 };
 
-static __always_inline struct sock *fd_sock(struct task_struct *t, __s64 fd)
+static __always_inline struct sock *fd_sock(__s64 fd)
 {
-	struct file *f = fd_file(t, fd);
+	struct file *f = fd_file(fd);
 	if (!f)
 		return 0;
 	struct socket *s = BPF_CORE_READ(f, private_data);
@@ -678,8 +695,7 @@ SUBPROG int put_unix_tuple(struct aux *a, struct sock *sk, bool outbound)
  * else from the socket. */
 SUBPROG int put_fd_tuple(struct aux *a, __s64 fd, bool outbound)
 {
-	struct task_struct *t = (void *)a->task;
-	struct sock *sk = fd_sock(t, fd);
+	struct sock *sk = fd_sock(fd);
 	if (!sk) {
 		param_done(a, 0);
 		return 0;
@@ -1036,9 +1052,8 @@ SUBPROG int h_execve(struct aux *a, bool at)
 		SUBMIT(331);
 	} else {
 		/* read at enter: the old mm is gone after a successful exec */
-		__u32 tid = (__u32)a->pid_tgid;
-		struct stash *st = bpf_map_lookup_elem(&inflight, &tid);
-		if (st && st->nr == NR_execve && st->len)
+		struct stash *st = stash_take(NR_execve);
+		if (st && st->len)
 			put_kernel_str(a, st->data, PATH_CAP, 0);
 		else if (RES != 0)
 			put_user_str(a, (void *)ARG(0), PATH_CAP, 0);
@@ -1046,8 +1061,6 @@ SUBPROG int h_execve(struct aux *a, bool at)
 			put_empty(a);
 		SUBMIT(293);
 	}
-	__u32 tid = (__u32)a->pid_tgid;
-	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }
 
@@ -1113,12 +1126,8 @@ static __always_inline void put_path_stash(struct aux *a, struct stash *st, cons
 /* open (3), openat (307), openat2 (327), creat (59). */
 SUBPROG int h_open(struct aux *a)
 {
-	struct task_struct *t = (void *)a->task;
-	__u32 tid = (__u32)a->pid_tgid;
-	struct stash *st = bpf_map_lookup_elem(&inflight, &tid);
-	if (st && st->nr != a->nr)
-		st = 0;
-	struct file *f = RES >= 0 ? fd_file(t, RES) : 0;
+	struct stash *st = stash_take(a->nr);
+	struct file *f = RES >= 0 ? fd_file(RES) : 0;
 	__u32 created = f && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) ? 0x4000 : 0;
 	__u64 flags = 0, mode = 0, resolve = 0;
 	switch (a->nr) {
@@ -1171,8 +1180,6 @@ SUBPROG int h_open(struct aux *a)
 		break;
 	}
 	}
-	if (st)
-		bpf_map_delete_elem(&inflight, &tid); /* after the copy: freed entries get reused */
 	return 0;
 }
 
@@ -1396,7 +1403,6 @@ static __always_inline __u32 nonblock_cloexec(__u64 flags)
 
 SUBPROG int h_fd(struct aux *a)
 {
-	struct task_struct *t = (void *)a->task;
 	switch (a->nr) {
 	case NR_close:
 		BEGIN(5);
@@ -1476,7 +1482,7 @@ SUBPROG int h_fd(struct aux *a)
 		if (RES == 0) {
 			put_u64(a, (__s64)fds[0]);
 			put_u64(a, (__s64)fds[1]);
-			struct file *f = fd_file(t, fds[0]);
+			struct file *f = fd_file(fds[0]);
 			if (f)
 				put_u64(a, BPF_CORE_READ(f, f_inode, i_ino));
 			else
@@ -1507,7 +1513,6 @@ SUBPROG int h_fd(struct aux *a)
 
 SUBPROG int h_sock(struct aux *a)
 {
-	struct task_struct *t = (void *)a->task;
 	a->sa_len = 0;
 	switch (a->nr) {
 	case NR_socket: {
@@ -1525,7 +1530,7 @@ SUBPROG int h_sock(struct aux *a)
 		int fds[2] = {-1, -1};
 		if (RES == 0)
 			bpf_probe_read_user(fds, sizeof fds, (void *)ARG(3));
-		struct sock *sk = RES == 0 ? fd_sock(t, fds[0]) : 0;
+		struct sock *sk = RES == 0 ? fd_sock(fds[0]) : 0;
 		BEGIN(43);
 		put_u64(a, RES);
 		put_u64(a, fds[0]);
@@ -1548,15 +1553,13 @@ SUBPROG int h_sock(struct aux *a)
 		SUBMIT(21);
 		break;
 	case NR_connect: {
-		__u32 tid = (__u32)a->pid_tgid;
-		struct stash *st = bpf_map_lookup_elem(&inflight, &tid);
-		if (st && st->nr == NR_connect) {
+		struct stash *st = stash_take(NR_connect);
+		if (st) {
 			__u32 n = st->len;
 			if (n > SA_CAP)
 				n = SA_CAP;
 			if (n >= 2 && bpf_probe_read_kernel(a->sa, n, st->data) == 0)
 				a->sa_len = n;
-			bpf_map_delete_elem(&inflight, &tid);
 		}
 		if (!a->sa_len) /* as for paths: none saved, or unreadable at enter */
 			sa_from_user(a, (void *)ARG(1), ARG(2));
@@ -1589,7 +1592,7 @@ SUBPROG int h_sock(struct aux *a)
 			put_fd_tuple(a, RES, false);
 		else
 			put_empty(a);
-		struct sock *ls = fd_sock(t, IARG(0));
+		struct sock *ls = fd_sock(IARG(0));
 		if (ls) {
 			__u32 qlen = BPF_CORE_READ(ls, sk_ack_backlog);
 			__u32 qmax = BPF_CORE_READ(ls, sk_max_ack_backlog);
@@ -1802,8 +1805,7 @@ int BPF_PROG(fl_sys_exit, struct pt_regs *regs, long ret)
 	if (nr == NR_execve || nr == NR_execveat) {
 		/* a successful execveat reaches sys_exit with orig_ax = execve's
 		 * number (seen on 6.18): the number saved at enter is the truth */
-		__u32 tid = (__u32)pid_tgid;
-		struct stash *st = bpf_map_lookup_elem(&inflight, &tid);
+		struct stash *st = stash_peek();
 		if (st && (st->nr == NR_execve || st->nr == NR_execveat))
 			nr = st->nr;
 	}
@@ -1875,7 +1877,9 @@ int BPF_PROG(fl_sys_exit, struct pt_regs *regs, long ret)
 /* Only the calls whose user-memory arguments must be read before the call:
  * the path of open*, creat and the address of connect (another thread could
  * change them in between), and the filename of execve/execveat (gone with
- * the old mm after a successful exec).  The record is still sent at exit. */
+ * the old mm after a successful exec).  The record is still sent at exit.
+ * (fentry on these calls' functions would spare the other syscalls this
+ * program, but kernels in lockdown refuse trampolines: seen on 6.18.) */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(fl_sys_enter, struct pt_regs *regs, long id)
 {
@@ -1884,11 +1888,10 @@ int BPF_PROG(fl_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	if (in_compat() || !is_interesting(id))
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if ((pid_tgid >> 32) == self_tgid)
+	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	__u32 zero = 0, tid = (__u32)pid_tgid;
-	struct stash *s = bpf_map_lookup_elem(&enter_scratch, &zero);
+	struct stash *s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0,
+					       BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!s)
 		return 0;
 	s->nr = id;
@@ -1905,10 +1908,7 @@ int BPF_PROG(fl_sys_enter, struct pt_regs *regs, long id)
 		long n = bpf_probe_read_user_str(s->data, PATH_CAP, p);
 		if (n > 0)
 			s->len = n;
-		else
-			s->data[0] = 0;
 	}
-	bpf_map_update_elem(&inflight, &tid, s, BPF_ANY);
 	return 0;
 }
 
@@ -1922,8 +1922,6 @@ int BPF_PROG(fl_proc_exit, struct task_struct *p)
 	if (!c)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	bpf_map_delete_elem(&inflight, &tid);
 	if ((!is_interesting(NR_exit) && !is_interesting(NR_exit_group)) ||
 	    (pid_tgid >> 32) == self_tgid) {
 		c->filtered++;

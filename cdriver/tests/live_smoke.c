@@ -416,6 +416,14 @@ static int test_storm(struct ctx *c, long n, double base)
 	       "ring drops %" PRIu64 "\n",
 	       n, rate, got, 2 * n, base / n * 1e9, best / n * 1e9, (best / base - 1) * 100,
 	       s1.drops_buffer - s0.drops_buffer);
+	fl_live_info info;
+	fl_live_get_info(live, &info);
+	for (uint32_t i = 0; i < info.n_progs; i++) {
+		uint64_t runs = s1.run_cnt[i] - s0.run_cnt[i];
+		if (runs && s1.run_ns[i] > s0.run_ns[i]) /* kernel.bpf_stats_enabled=1 */
+			printf("   %-18s %9" PRIu64 " runs, %6.1f ns per run\n", info.names[i], runs,
+			       (double)(s1.run_ns[i] - s0.run_ns[i]) / (double)runs);
+	}
 	return got == (uint64_t)(2 * n) || s1.drops_buffer > s0.drops_buffer ? 0 : -1;
 }
 
@@ -830,7 +838,7 @@ int main(int argc, char **argv)
 	printf("probe: load %.1f ms, attach %.1f ms (fl_live_open %.1f ms)\n", info.load_ms,
 	       info.attach_ms, t_open * 1e3);
 	for (uint32_t i = 0; i < info.n_progs; i++)
-		printf("  %-14s %6u instructions, %7u processed by the verifier\n", info.names[i],
+		printf("  %-18s %6u instructions, %7u processed by the verifier\n", info.names[i],
 		       info.insns[i], info.verified_insns[i]);
 
 	int failures = 0;
