@@ -1879,7 +1879,8 @@ int BPF_PROG(fl_sys_exit, struct pt_regs *regs, long ret)
  * change them in between), and the filename of execve/execveat (gone with
  * the old mm after a successful exec).  The record is still sent at exit.
  * (fentry on these calls' functions would spare the other syscalls this
- * program, but kernels in lockdown refuse trampolines: seen on 6.18.) */
+ * program, but some hosts refuse fentry programs: EPERM on a 6.18 VM with
+ * lockdown=integrity, where tp_btf loads.) */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(fl_sys_enter, struct pt_regs *regs, long id)
 {
