@@ -83,9 +83,10 @@ ctest: $(FUZZ_BIN) $(FUZZ_TABLES)
 	fi
 
 $(FUZZ_BIN): cdriver/tests/fuzz_reader.c cdriver/scap_reader.c cdriver/scap_reader.h \
+		cdriver/elision.c cdriver/elision.h \
 		cdriver/batch_arrays.h cdriver/fail.h
 	@mkdir -p $(@D)
-	$(CC) $(FUZZ_CFLAGS) -o $@ cdriver/tests/fuzz_reader.c cdriver/scap_reader.c -lz
+	$(CC) $(FUZZ_CFLAGS) -o $@ cdriver/tests/fuzz_reader.c cdriver/scap_reader.c cdriver/elision.c -lz
 
 # The per-type parameter counts and large-payload flags, as fl_open takes
 # them: "FLRT", u32 ntypes, nparams[ntypes], large[ntypes].

@@ -10,8 +10,9 @@ Two workloads, each a tiny C program compiled with gcc into a temp dir:
 Each runs once alone and once with `falcolite` attached (default rules, JSON
 alerts to /dev/null, -v); printed: ns per iteration both ways, the slowdown
 ratio, the events the probe saw (Driver Events), the drops (Driver Drops),
-the events delivered to the agent (seen - dropped) per second of workload
-and the agent's CPU time.  One run each;
+the events delivered to the agent (seen - dropped) per second of workload,
+the open/close pairs the reader dropped before Python because no rule can
+match them, and the agent's CPU time.  One run each;
 needs root and gcc.
 
     python bench/live.py [--iterations N] [--ring-bytes B]
@@ -118,10 +119,12 @@ def measure(exe: Path, tmp: Path, kind: str, n: int, ring_bytes: int) -> dict[st
     m = re.search(r"^Driver Events:(\d+)\nDriver Drops:(\d+)$", text, re.M)
     if m is None:
         raise SystemExit(f"no -v counters from the agent:\n{text}")
+    pairs = re.search(r"^Open/close pairs no rule can match, dropped before the rules: (\d+)$",
+                      text, re.M)
     # the workload's own CPU is in the delta too; it is small next to the agent's
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return {"alone": alone, "watched": watched, "events": int(m[1]), "drops": int(m[2]),
-            "cpu": cpu}
+            "pairs": int(pairs[1]) if pairs else 0, "cpu": cpu}
 
 
 def main() -> None:
@@ -142,13 +145,14 @@ def main() -> None:
         n = args.iterations
         print(f"{n} iterations per workload, ring {args.ring_bytes} bytes, default rules")
         print(f"{'workload':<10}{'alone ns/it':>12}{'agent ns/it':>12}{'slowdown':>10}"
-              f"{'seen':>10}{'drops':>10}{'delivered/s':>12}{'agent cpu s':>12}")
+              f"{'seen':>10}{'drops':>10}{'delivered/s':>12}{'pairs cut':>10}"
+              f"{'agent cpu s':>12}")
         for kind in ("open", "rw"):
             r = measure(exe, tmp, kind, n, args.ring_bytes)
             rate = (r["events"] - r["drops"]) / r["watched"]
             print(f"{kind:<10}{r['alone'] / n * 1e9:>12.0f}{r['watched'] / n * 1e9:>12.0f}"
                   f"{r['watched'] / r['alone']:>9.2f}x{r['events']:>10}{r['drops']:>10}"
-                  f"{rate:>12.0f}{r['cpu']:>12.2f}")
+                  f"{rate:>12.0f}{r['pairs']:>10}{r['cpu']:>12.2f}")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-HEADERS = ["scap_reader.h", "live_reader.h"]
-SOURCES = ["scap_reader.c"]
+HEADERS = ["scap_reader.h", "elision.h", "live_reader.h"]
+SOURCES = ["scap_reader.c", "elision.c"]
 PROBE_OUT = os.environ.get("FALCOLITE_PROBE_OUT", os.path.join(ROOT, "build", "out"))
 
 

@@ -19,9 +19,9 @@ $(LIVE_SKEL): cdriver/bpf/probe.bpf.c cdriver/bpf/vmlinux_min.h cdriver/bpf/buil
 		falcolite/events/table_data.py
 	cdriver/bpf/build_probe.sh $(LIVE_OUT)
 
-$(LIVE_SMOKE): cdriver/tests/live_smoke.c cdriver/live_reader.c cdriver/live_reader.h \
+$(LIVE_SMOKE): cdriver/tests/live_smoke.c cdriver/live_reader.c cdriver/live_reader.h cdriver/elision.c cdriver/elision.h \
 		cdriver/scap_reader.h cdriver/batch_arrays.h cdriver/fail.h $(LIVE_SKEL)
-	$(CC) $(LIVE_CFLAGS) -o $@ cdriver/tests/live_smoke.c cdriver/live_reader.c $(LIVE_LIBS)
+	$(CC) $(LIVE_CFLAGS) -o $@ cdriver/tests/live_smoke.c cdriver/live_reader.c cdriver/elision.c $(LIVE_LIBS)
 
 live-smoke: $(LIVE_SMOKE)
 	$(LIVE_SMOKE)

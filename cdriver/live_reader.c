@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "live_reader.h"
 #include "batch_arrays.h"
+#include "elision.h"
 #include "fail.h"
 
 #include <errno.h>
@@ -57,6 +58,13 @@ struct fl_live {
 	uint8_t nparams[FL_EVENT_MAX];
 
 	uint64_t delivered, malformed, num;
+
+	/* open/close pairs dropped here (elision.h): the last record of the
+	 * batch is an open that may go with the close of pend_fd by pend_tid */
+	fl_elision elision;
+	bool pend;
+	int64_t pend_fd;
+	uint64_t pend_tid, elided;
 
 	/* the batch being filled by the ring callback */
 	uint8_t *buf;
@@ -222,8 +230,21 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	fl_live *l = ctx;
 	const uint8_t *p = data;
+	bool pend = l->pend;
+	l->pend = false;
 	if (!record_ok(l, p, size)) {
 		l->malformed++;
+		return 0;
+	}
+	uint64_t tid;
+	memcpy(&tid, p + 8, 8);
+	if (pend && tid == l->pend_tid && fl_elision_closes(p, l->pend_fd)) {
+		/* neither the open before it nor this close will be seen */
+		l->count--;
+		l->len = l->arr.offsets[l->count];
+		l->num--;
+		l->delivered--;
+		l->elided += 2;
 		return 0;
 	}
 	if (l->len + size > l->cap) {
@@ -242,11 +263,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	uint8_t *dst = l->buf + l->len;
 	memcpy(dst, p, size);
-	uint64_t ts, tid;
+	uint64_t ts;
 	memcpy(&ts, dst, 8);
 	ts += (uint64_t)l->boot_to_epoch;
 	memcpy(dst, &ts, 8);
-	memcpy(&tid, dst + 8, 8);
 	uint16_t type;
 	memcpy(&type, dst + 20, 2);
 
@@ -260,6 +280,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	l->arr.tids[i] = tid;
 	l->len += size;
 	l->delivered++;
+	int64_t fd;
+	if (fl_elision_open(&l->elision, dst, &fd)) {
+		l->pend = true;
+		l->pend_fd = fd;
+		l->pend_tid = tid;
+	}
 	/* Stop at a full batch: libbpf has already consumed this record. */
 	return l->count >= l->max ? -ECANCELED : 0;
 }
@@ -387,6 +413,12 @@ int fl_live_set_interesting(fl_live *l, const uint8_t *syscalls, char *err)
 	return FL_OK;
 }
 
+int fl_live_set_elision(fl_live *l, int on, const char *clauses, uint32_t len, char *err)
+{
+	l->pend = false;
+	return fl_elision_set(&l->elision, on, clauses, len, err);
+}
+
 /* ---------------------------------------------------------------- batches */
 
 int fl_live_next_batch(fl_live *l, uint32_t max_events, uint32_t timeout_ms, fl_batch *b,
@@ -399,6 +431,7 @@ int fl_live_next_batch(fl_live *l, uint32_t max_events, uint32_t timeout_ms, fl_
 		return FL_ERR;
 	l->len = 0;
 	l->count = 0;
+	l->pend = false; /* the last batch is handed out already */
 	l->max = max_events;
 	l->cb_nomem = false;
 	int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
@@ -442,6 +475,7 @@ int fl_live_get_stats(const fl_live *l, fl_live_stats *s)
 		}
 	}
 	s->delivered = l->delivered;
+	s->elided = l->elided;
 	s->malformed = l->malformed;
 	struct bpf_program *p;
 	uint32_t i = 0;
@@ -471,6 +505,7 @@ void fl_live_close(fl_live *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	fl_elision_free(&l->elision);
 	fl_probe__destroy(l->skel);
 	free(l->percpu);
 	free(l->buf);

@@ -19,8 +19,8 @@
 #define FL_LIVE_DEFAULT_RING 8388608
 #define FL_LIVE_MAX_PROGS 12
 
-/* seen = delivered + malformed + drops_buffer + drops_size + (records still
- * in the ring); filtered and compat are syscalls the probe did not emit. */
+/* seen = delivered + elided + malformed + drops_buffer + drops_size +
+ * (records still in the ring); filtered and compat are syscalls the probe did not emit. */
 typedef struct {
 	uint64_t seen;         /* records the probe built (passed every filter) */
 	uint64_t drops_buffer; /* lost: the ring was full */
@@ -28,6 +28,7 @@ typedef struct {
 	uint64_t filtered;     /* not emitted: not interesting, or the agent's own pid */
 	uint64_t compat;       /* not emitted: ia32 (compat) syscalls */
 	uint64_t delivered;    /* handed out in batches */
+	uint64_t elided;       /* open/close pairs dropped by fl_live_set_elision, 2 each */
 	uint64_t malformed;    /* records skipped: failed validation, or no memory to copy */
 	uint64_t missed;       /* program runs the kernel skipped (recursion), never seen */
 	/* per program, in fl_live_info's order: runs and the time they took
@@ -64,6 +65,11 @@ int fl_live_open(uint32_t ring_bytes, int self_pid, fl_live **out, char *err);
 /* syscalls[n] != 0 makes native syscall n interesting; may be called while
  * attached.  Thread exits (procexit) follow exit/exit_group (60/231). */
 int fl_live_set_interesting(fl_live *l, const uint8_t *syscalls, char *err);
+
+/* Drop open/close pairs no rule can match before they are handed out: an
+ * open the clauses allow (elision.h, fl_elision_set) followed in the ring
+ * by its thread's close of the fd.  on = 0 (the start) hands out all. */
+int fl_live_set_elision(fl_live *l, int on, const char *clauses, uint32_t len, char *err);
 
 /* Up to max_events records; waits (1 ms naps) up to timeout_ms for the first
  * one and returns an empty batch (FL_OK, count 0) on timeout or when a

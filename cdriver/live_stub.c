@@ -53,6 +53,15 @@ int fl_live_next_batch(fl_live *l, uint32_t max_events, uint32_t timeout_ms, fl_
 	return not_built(err);
 }
 
+int fl_live_set_elision(fl_live *l, int on, const char *clauses, uint32_t len, char *err)
+{
+	(void)l;
+	(void)on;
+	(void)clauses;
+	(void)len;
+	return not_built(err);
+}
+
 int fl_live_get_stats(const fl_live *l, fl_live_stats *out)
 {
 	(void)l;

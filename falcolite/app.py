@@ -33,6 +33,7 @@ from .outputs.formatter import FormatError, Formatter
 from .outputs.ratelimit import TokenBucket
 from .rules.evttypes import ignored_names
 from .rules.loader import ENGINE_VERSION, RulesError, RulesLoader
+from .rules.pathbound import open_bound
 from .rules.priority import PriorityError, parse_floor
 from .rules.ruleset import Ruleset
 from .sources.batch import Batch
@@ -393,8 +394,7 @@ class App:
                             self.log, self._emit_internal, c.json_output)
         run = _Run(self, ruleset, ctx)
         # simulated drops tick on every event's time, so every event must come
-        src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
-        src.set_interesting_syscalls(None if drops.simulate else ruleset.interesting_syscalls())
+        self._push_interest(src, ruleset, drops)
         stats = None
         if o.stats_file:
             stats = StatsWriter(o.stats_file, o.stats_interval,
@@ -445,8 +445,9 @@ class App:
         return self._report(run, drops, NO_COUNTERS, cpu0, exit_code)
 
     def _report(self, run: _Run, drops: DropMonitor, driver: DropCounters, cpu0: float,
-                exit_code: int) -> int:
-        """The end of a run: stop reason, -v counters, summary, failed channels."""
+                exit_code: int, elided: int = 0) -> int:
+        """The end of a run: stop reason, -v counters, summary, failed channels.
+        `elided`: live events the reader dropped as open/close pairs."""
         if self.stop_signal is not None:
             self.log.info(f"{self.stop_signal} received, stopping")
         if self.opts.verbose:
@@ -455,6 +456,9 @@ class App:
             sys.stderr.write(f"Driver Events:{driver.n_evts}\nDriver Drops:{driver.n_drops}\n"
                              f"Elapsed time: {elapsed:.3f}, "
                              f"Captured Events: {run.captured}, {rate:.2f} eps\n")
+            if elided:
+                sys.stderr.write(f"Open/close pairs no rule can match, dropped before the "
+                                 f"rules: {elided // 2}\n")
         self.print_summary(run.by_rule, run.by_prio, drops)
         for ch in self.channels:
             if ch.failed:
@@ -484,8 +488,7 @@ class App:
             return DropCounters(s["seen"], s["drops_buffer"], s["drops_size"])
 
         run = _Run(self, ruleset, ctx)
-        src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
-        src.set_interesting_syscalls(None if drops.simulate else ruleset.interesting_syscalls())
+        self._push_interest(src, ruleset, drops)
         stats = None
         if o.stats_file:
             def driver_stats() -> tuple[int, int, int]:
@@ -520,8 +523,9 @@ class App:
             if writer is not None:
                 writer.close()
             driver = counters()
+            elided = src.stats()["elided"]
             src.close()
-        return self._report(run, drops, driver, cpu0, exit_code)
+        return self._report(run, drops, driver, cpu0, exit_code, elided)
 
     def _open_writer(self, meta: CaptureMeta) -> ScapWriter | None:
         """-w: a capture file of the events read, starting with the state
@@ -549,6 +553,18 @@ class App:
             run = self._reload(run, ctx, src, drops)
         return run
 
+    def _push_interest(self, src: TraceSource | LiveSource, ruleset: Ruleset,
+                       drops: DropMonitor) -> None:
+        """Tell the source what Python needs: the event types and generic
+        syscalls of the rules and the state tracker, and for live capture
+        the open/close pairs it may drop.  Simulated drops tick on every
+        event and -w writes every event, so then everything comes."""
+        src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
+        src.set_interesting_syscalls(None if drops.simulate else ruleset.interesting_syscalls())
+        if isinstance(src, LiveSource):
+            keep_all = drops.simulate or bool(self.opts.writefile)
+            src.set_elision(None if keep_all else open_bound(ruleset))
+
     def _reload(self, run: _Run, ctx: FieldContext, src: TraceSource | LiveSource,
                 drops: DropMonitor) -> _Run:
         """SIGHUP: config and rules read again, outputs reopened; the capture
@@ -565,8 +581,7 @@ class App:
         new = _Run(self, ruleset, ctx)
         new.events_read, new.captured = run.events_read, run.captured
         new.by_rule, new.by_prio = run.by_rule, run.by_prio
-        src.set_interesting(None if drops.simulate else wanted_codes(ruleset))
-        src.set_interesting_syscalls(None if drops.simulate else ruleset.interesting_syscalls())
+        self._push_interest(src, ruleset, drops)
         return new
 
     def daemonize(self, pidfile: str) -> None:

@@ -13,7 +13,8 @@
  *   every `seen` record ends up in exactly one of: delivered to userspace
  *   (counted there), `drops_buffer` (ring full), `drops_size` (record over
  *   REC_MAX), or still queued in the ring.  So
- *   seen = delivered + malformed + drops_buffer + drops_size + queued.
+ *   seen = delivered + elided + malformed + drops_buffer + drops_size + queued
+ *   (elided: open/close pairs the reader drops, cdriver/elision.h).
  *   Runs the kernel skips because the program was already running on that
  *   CPU are not seen by the program at all (bpf prog "recursion misses").
  */

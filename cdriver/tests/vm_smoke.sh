@@ -41,7 +41,7 @@ fi
 
 mkdir -p "$VM"
 gcc -std=c11 -O2 -Wall -Wextra -Werror -DFL_HAVE_LIVE=1 -Icdriver -I"$DEPS/include" -I"$OUT" \
-    -static -o "$VM/live_smoke" cdriver/tests/live_smoke.c cdriver/live_reader.c \
+    -static -o "$VM/live_smoke" cdriver/tests/live_smoke.c cdriver/live_reader.c cdriver/elision.c \
     "$DEPS/lib/libbpf.a" "$DEPS/lib/libelf.a" -lz 2>&1 | { grep -v "warning: Using 'get" || true; }
 
 # The initramfs: busybox for the shell, the programs live_smoke runs (true,

@@ -87,6 +87,10 @@ class Ruleset:
                 if (pred := r.for_type(code)) is not None]
         return checks
 
+    def rules_for_code(self, code: int) -> list[CompiledRule]:
+        """The enabled rules that can match events of type `code`."""
+        return self._by_code[code]
+
     def candidates(self, e: Event) -> list[CompiledRule]:
         if e.type in (t.GENERIC_E, t.GENERIC_X):
             sc = e.param(0)

@@ -27,7 +27,7 @@ _UNNAMED = {319: "memfd_create"}
 # 2022 table did
 _EVENT_OF = {"eventfd2": "eventfd", "signalfd4": "signalfd", "inotify_init1": "inotify_init"}
 STAT_NAMES = ("seen", "drops_buffer", "drops_size", "filtered", "compat", "delivered",
-              "malformed", "missed")
+              "elided", "malformed", "missed")
 
 
 class LiveError(Exception):
@@ -127,6 +127,16 @@ class LiveSource:
         """Generic events to capture, by PPM_SC code (None: all)."""
         self._syscalls = None if syscalls is None else frozenset(syscalls)
         self._push()
+
+    def set_elision(self, clauses: Iterable[tuple[str, int]] | None) -> None:
+        """Drop open/close pairs that fit none of the clauses (path prefix,
+        access bits; see rules/pathbound.py) before they reach Python.
+        None: hand out every event."""
+        blob = b"".join(bytes((need,)) + prefix.encode() + b"\0"
+                        for prefix, need in clauses or ())
+        if lib.fl_live_set_elision(self._l, clauses is not None, blob, len(blob),
+                                   self._err) != lib.FL_OK:
+            raise LiveError(self._error())
 
     def _push(self) -> None:
         table = interesting_syscalls(self._codes, self._syscalls)
