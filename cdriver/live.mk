@@ -1,9 +1,11 @@
 # Live capture: the eBPF probe (a skeleton header, built into the output
 # directory) and its smoke test.  -include'd by the main Makefile.
-#   make probe       build $(LIVE_OUT)/probe.skel.h (clang, bpftool, libbpf-dev)
-#   make live-smoke  build and run the smoke test (as root)
-#   make vm-smoke    the smoke test on Debian 12's 6.1 kernel, in qemu
-#                    (cdriver/tests/vm_smoke.sh)
+#   make probe       build $(LIVE_OUT)/probe.skel.h and probe_compat.skel.h
+#                    (clang, bpftool, libbpf-dev)
+#   make live-smoke  build and run the smoke test (as root), with the probe
+#                    this kernel gets, then with the compat probe
+#   make vm-smoke    the smoke test on Debian 12's 6.1 and Debian 11's 5.10
+#                    kernels, in qemu (cdriver/tests/vm_smoke.sh)
 
 LIVE_OUT ?= $(if $(OUT),$(OUT),build/out)
 LIVE_SKEL := $(LIVE_OUT)/probe.skel.h
@@ -25,6 +27,7 @@ $(LIVE_SMOKE): cdriver/tests/live_smoke.c cdriver/live_reader.c cdriver/live_rea
 
 live-smoke: $(LIVE_SMOKE)
 	$(LIVE_SMOKE)
+	FALCOLITE_PROBE=compat $(LIVE_SMOKE) -q
 
 vm-smoke:
 	cdriver/tests/vm_smoke.sh

@@ -40,6 +40,7 @@ typedef struct {
 /* How the probe loaded: per program, the instructions after verification
  * and the instructions the verifier processed; load and attach times. */
 typedef struct {
+	char probe[16]; /* "current", or "compat" (Linux 5.8-5.16: no cgroups) */
 	uint32_t n_progs;
 	char names[FL_LIVE_MAX_PROGS][24];
 	uint32_t insns[FL_LIVE_MAX_PROGS];

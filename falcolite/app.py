@@ -475,7 +475,8 @@ class App:
             src = LiveSource(self.config.ring_bytes, BATCH)
         except LiveError as err:
             raise Fatal(f"Unable to open the live capture: {err}") from None
-        self.log.info("Opening capture with the eBPF probe")
+        kind = "" if src.probe == "current" else f" ({src.probe} build: no cgroups)"
+        self.log.info(f"Opening capture with the eBPF probe{kind}")
         if o.daemon:
             self.daemonize(o.pidfile)
         tracker.load(src.meta)

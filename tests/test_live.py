@@ -97,11 +97,11 @@ class Agent:
     stderr: str = ""
 
     @classmethod
-    def start(cls, tmp: Path, *args: str) -> Agent:
+    def start(cls, tmp: Path, *args: str, env: dict[str, str] | None = None) -> Agent:
         out, err = tmp / "agent.out", tmp / "agent.err"
         with out.open("wb") as fo, err.open("wb") as fe:
             proc = subprocess.Popen([*CLI, *args], stdout=fo, stderr=fe, cwd=ROOT,
-                                    env=dict(os.environ, TZ="UTC"))
+                                    env=dict(os.environ, TZ="UTC", **(env or {})))
         agent = cls(proc, out, err)
         agent.wait_ready()
         return agent
@@ -282,6 +282,21 @@ def test_scenarios_alert_with_unmatchable_pairs_dropped(tmp_path: Path) -> None:
                   agent.stderr, re.M)
     # other threads' events can land between an open and its close: most pairs
     assert m and int(m[1]) >= 15000, agent.stderr
+
+
+def test_compat_probe_detects_the_scenarios(tmp_path: Path) -> None:
+    """The probe kernels 5.8-5.16 get (vm-smoke loads it on 5.10), forced
+    here: the same alerts, from the same fields."""
+    need_live()
+    conf = write_config(tmp_path / "falco.yaml")
+    agent = Agent.start(tmp_path, "-c", str(conf), env={"FALCOLITE_PROBE": "compat"})
+    try:
+        sc = run_scenarios(tmp_path)
+    finally:
+        agent.stop()
+    assert agent.rc == 0, agent.stderr
+    assert f"{READY} (compat build: no cgroups)" in agent.stderr
+    check_scenario_alerts(agent.alerts(), sc)
 
 
 def test_relative_open_after_chdir_is_resolved(scenario_run: tuple) -> None:

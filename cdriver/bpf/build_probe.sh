@@ -6,6 +6,7 @@
 #                   table, generated from falcolite/events/table_data.py
 #   probe.bpf.o     the compiled probe (with BTF)
 #   probe.skel.h    the skeleton that embeds it (included by live_reader.c)
+#   probe_compat.*  the same for kernels 5.8-5.16
 # Usage: cdriver/bpf/build_probe.sh [outdir]
 # Exit status 0 on success; 1 with one line per missing tool otherwise.
 set -eu
@@ -63,12 +64,18 @@ open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 EOF
 mv "$out/probe_tables.h.tmp" "$out/probe_tables.h"
 
-"$CLANG" -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -O2 -g -Wall -Werror -Wno-unused-function \
-	-I"$here" -I"$out" -I"$LIBBPF_INCLUDE" \
-	-c "$here/probe.bpf.c" -o "$out/probe.bpf.o"
-
+# Two builds of one source: the current probe, and the compat one for
+# Linux 5.8-5.16 (-DFL_PROBE_COMPAT: no bpf_loop, task storage or BTF task
+# pointer); the reader picks one by the running kernel's version.
 # gen object drops the DWARF (keeps BTF): a smaller object to embed.
-"$BPFTOOL" gen object "$out/probe.linked.o" "$out/probe.bpf.o"
-"$BPFTOOL" gen skeleton "$out/probe.linked.o" name fl_probe > "$out/probe.skel.h.tmp"
-mv "$out/probe.skel.h.tmp" "$out/probe.skel.h"
-echo "build_probe: $out/probe.skel.h"
+build() { # name skeleton-name [cflags]
+	"$CLANG" -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -O2 -g -Wall -Werror -Wno-unused-function \
+		-I"$here" -I"$out" -I"$LIBBPF_INCLUDE" ${3:-} \
+		-c "$here/probe.bpf.c" -o "$out/$1.bpf.o"
+	"$BPFTOOL" gen object "$out/$1.linked.o" "$out/$1.bpf.o"
+	"$BPFTOOL" gen skeleton "$out/$1.linked.o" name "$2" > "$out/$1.skel.h.tmp"
+	mv "$out/$1.skel.h.tmp" "$out/$1.skel.h"
+	echo "build_probe: $out/$1.skel.h"
+}
+build probe_compat fl_probe_compat -DFL_PROBE_COMPAT=1
+build probe fl_probe

@@ -144,6 +144,7 @@ struct {
 	__type(value, struct aux);
 } auxmap SEC(".maps");
 
+#ifndef FL_PROBE_COMPAT
 /* Task-local: read and written in place (a hash map would copy the 4 KiB
  * value on every update) and freed with the thread. */
 struct {
@@ -152,6 +153,24 @@ struct {
 	__type(key, int);
 	__type(value, struct stash);
 } stashes SEC(".maps");
+#else
+/* Before 5.11 there is no task storage for tracing programs: a hash by tid,
+ * filled through a per-CPU entry.  LRU, so that a thread that never reaches
+ * its exit cannot fill it for good. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stash);
+} enter_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct stash);
+} inflight SEC(".maps");
+#endif
 
 /* ------------------------------------------------------------ task access */
 
@@ -181,10 +200,42 @@ static __always_inline bool is_interesting(__u32 nr)
 	return on && *on;
 }
 
+#ifndef FL_PROBE_COMPAT
 static __always_inline struct stash *stash_peek(void)
 {
 	return bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
 }
+
+/* Where the entry program writes this thread's copy; stash_commit keeps it. */
+static __always_inline struct stash *stash_slot(void)
+{
+	return bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline void stash_commit(struct stash *s)
+{
+	(void)s; /* written in place */
+}
+#else
+static __always_inline struct stash *stash_peek(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&inflight, &tid);
+}
+
+static __always_inline struct stash *stash_slot(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&enter_scratch, &zero);
+}
+
+static __always_inline void stash_commit(struct stash *s)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&inflight, &tid, s, BPF_ANY);
+}
+#endif
 
 /* The copy the entry program made for this thread's call nr, marked used;
  * NULL when there is none (the call began before the probe was attached). */
@@ -215,12 +266,19 @@ static __always_inline __s64 pid_nr_at(struct pid *p, __u32 level)
  * probe read for the slot, which the verifier cannot index. */
 static __always_inline struct file *fd_file(__s64 fd)
 {
+#ifndef FL_PROBE_COMPAT
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct files_struct *files = t->files;
 	struct fdtable *fdt = files ? files->fdt : 0;
 	if (!fdt || fd < 0 || fd >= fdt->max_fds)
 		return 0;
 	struct file **arr = fdt->fd;
+#else
+	struct fdtable *fdt = BPF_CORE_READ(cur_task(), files, fdt);
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **arr = BPF_CORE_READ(fdt, fd);
+#endif
 	struct file *f = 0;
 	bpf_probe_read_kernel(&f, sizeof f, &arr[fd]);
 	return f;
@@ -881,6 +939,7 @@ static __always_inline void cg_char(struct aux *a, __u32 o, __u32 cap, char c)
 	a->cg_used += 1;
 }
 
+#ifndef FL_PROBE_COMPAT
 struct cg_loop {
 	struct aux *a;
 	struct css_set *cs;
@@ -933,9 +992,10 @@ static long cg_entry(__u32 i, struct cg_loop *l)
  * /proc/PID/cgroup has them (the innermost CG_DEPTH components of a path);
  * from the first entry that does not fit on, entries are left out.  Needs
  * bpf_loop (5.17+), which verifies the loop body once: unrolled, the
- * nested loops exceed the verifier's budget.  Older kernels cannot load the
- * probe at all (they do not know the callback's reference: "number of funcs
- * in func_info doesn't match"), and fl_live_check turns them away. */
+ * nested loops exceed the verifier's budget.  Older kernels cannot load a
+ * program that refers to the callback at all ("number of funcs in func_info
+ * doesn't match"): the compat build leaves cgroups empty, and the agent
+ * keeps the parent's. */
 SUBPROG int put_cgroups(struct aux *a, __u32 reserve)
 {
 	struct task_struct *t = (void *)a->task;
@@ -952,6 +1012,14 @@ SUBPROG int put_cgroups(struct aux *a, __u32 reserve)
 	param_done(a, used <= CG_CAP ? used : 0);
 	return 0;
 }
+#else
+SUBPROG int put_cgroups(struct aux *a, __u32 reserve)
+{
+	(void)reserve;
+	param_done(a, 0);
+	return 0;
+}
+#endif
 
 /* Parameters 3..14 shared by execve and clone: tid, pid, ptid, cwd,
  * fdlimit, pgft_maj, pgft_min, vm_size, vm_rss, vm_swap, comm, cgroups. */
@@ -1892,8 +1960,7 @@ int BPF_PROG(fl_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-	struct stash *s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0,
-					       BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct stash *s = stash_slot();
 	if (!s)
 		return 0;
 	s->nr = id;
@@ -1911,6 +1978,7 @@ int BPF_PROG(fl_sys_enter, struct pt_regs *regs, long id)
 		if (n > 0)
 			s->len = n;
 	}
+	stash_commit(s);
 	return 0;
 }
 
@@ -1924,6 +1992,10 @@ int BPF_PROG(fl_proc_exit, struct task_struct *p)
 	if (!c)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+#ifdef FL_PROBE_COMPAT
+	__u32 tid = (__u32)pid_tgid;
+	bpf_map_delete_elem(&inflight, &tid);
+#endif
 	if ((!is_interesting(NR_exit) && !is_interesting(NR_exit_group)) ||
 	    (pid_tgid >> 32) == self_tgid) {
 		c->filtered++;

@@ -53,6 +53,8 @@
 #define EV_CLOSE 5
 #define EV_PROCEXIT 186
 
+static bool g_compat_probe; /* the compat probe (Linux 5.8-5.16) is loaded */
+
 struct ctx {
 	fl_live *live;
 	FILE *dump;
@@ -656,7 +658,7 @@ static void on_coverage(const uint8_t *p, uint16_t type, uint64_t tid, uint64_t 
 		}
 	}
 	char path[300];
-	uint16_t len;
+	uint16_t len = 0;
 	const uint8_t *d;
 	if (type == 3) {
 		snprintf(path, sizeof path, "%s/f", cv->dir);
@@ -680,11 +682,14 @@ static void on_coverage(const uint8_t *p, uint16_t type, uint64_t tid, uint64_t 
 		    param_is(p, 30, "/nonexistent-flsmoke", 21))
 			cv->exec_failed_ok = true;
 	} else if (type == 223 && param_i64(p, 0) == 0) {
-		/* the child's memory figures and cgroups ("cpu=/...") are read */
-		uint16_t rss_len;
+		/* the child's memory figures and cgroups ("cpu=/...") are read;
+		 * the compat probe leaves cgroups empty */
+		uint16_t rss_len = 0;
 		param(p, 11, &rss_len);
 		d = param(p, 14, &len);
-		if (rss_len == 4 && d && len > 3 && memchr(d, '=', len) && d[len - 1] == 0)
+		bool cg_ok = g_compat_probe ? len == 0
+					    : d && len > 3 && memchr(d, '=', len) && d[len - 1] == 0;
+		if (rss_len == 4 && cg_ok)
 			cv->clone_child = true;
 	} else if (type == 23 && param_i64(p, 0) == 0) {
 		d = param(p, 1, &len);
@@ -835,8 +840,9 @@ int main(int argc, char **argv)
 	double t_open = now_s() - t0;
 	fl_live_info info;
 	fl_live_get_info(c.live, &info);
-	printf("probe: load %.1f ms, attach %.1f ms (fl_live_open %.1f ms)\n", info.load_ms,
-	       info.attach_ms, t_open * 1e3);
+	g_compat_probe = strcmp(info.probe, "compat") == 0;
+	printf("probe (%s): load %.1f ms, attach %.1f ms (fl_live_open %.1f ms)\n", info.probe,
+	       info.load_ms, info.attach_ms, t_open * 1e3);
 	for (uint32_t i = 0; i < info.n_progs; i++)
 		printf("  %-18s %6u instructions, %7u processed by the verifier\n", info.names[i],
 		       info.insns[i], info.verified_insns[i]);

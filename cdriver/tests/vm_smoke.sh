@@ -6,11 +6,14 @@
 # `parent` before 6.15, inode times before 6.6) and older verifiers run
 # nowhere else.
 #
-#   cdriver/tests/vm_smoke.sh [DEBIAN_KERNEL_PACKAGE...]
+#   cdriver/tests/vm_smoke.sh [SUITE...]
 #
-# Default: Debian 12's cloud kernel (6.1), from the metapackage
-# linux-image-cloud-amd64.  Output in build/out/vm: the kernel packages
-# (cached), the initramfs and one log per kernel.  qemu runs without KVM:
+# Default: the cloud kernels (metapackage linux-image-cloud-amd64) of
+# Debian 12 (bookworm, 6.1: the current probe) and Debian 11 (bullseye,
+# 5.10: the compat probe, without cgroups).  Other suites' package lists
+# are fetched into build/out/vm/apt, leaving the host's apt alone.  Output
+# in build/out/vm: the kernel packages (cached), the initramfs and one log
+# per kernel.  qemu runs without KVM:
 # a nested KVM may fail to emulate cmpxchg16b, and a TCG boot plus the test
 # takes about 15 s.
 #
@@ -32,12 +35,19 @@ apt_install qemu-system-x86 busybox-static cpio
 [ -f "$DEPS/lib/libbpf.a" ] || build/static_deps.sh "$DEPS"
 make -s probe
 
-kernels=("$@")
-if [ ${#kernels[@]} -eq 0 ]; then
-    kernels=($(apt-cache depends linux-image-cloud-amd64 2>/dev/null \
-        | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -1))
-    [ ${#kernels[@]} -eq 1 ] || { echo "vm_smoke: no Debian cloud kernel package found" >&2; exit 1; }
-fi
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(bookworm bullseye)
+
+# apt options reading SUITE's package lists (the host's own for its suite)
+apt_opts() {
+    local suite=$1
+    if grep -qs "^VERSION_CODENAME=$suite$" /etc/os-release; then
+        return
+    fi
+    local dir=$ROOT/$VM/apt/$suite
+    echo "-o Dir::Etc::SourceList=$dir/sources.list -o Dir::Etc::SourceParts=/dev/null" \
+         "-o Dir::State::Lists=$dir/lists -o Dir::Cache=$dir/cache"
+}
 
 mkdir -p "$VM"
 gcc -std=c11 -O2 -Wall -Wextra -Werror -DFL_HAVE_LIVE=1 -Icdriver -I"$DEPS/include" -I"$OUT" \
@@ -68,10 +78,25 @@ chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$VM/initrd.gz"
 
 failed=0
-for k in "${kernels[@]}"; do
+for suite in "${suites[@]}"; do
+    opts=$(apt_opts "$suite")
+    if [ -n "$opts" ]; then
+        dir=$VM/apt/$suite
+        mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+             "http://deb.debian.org/debian $suite main" > "$dir/sources.list"
+        # shellcheck disable=SC2086
+        apt-get $opts update >/dev/null || { echo "vm_smoke: cannot fetch $suite's lists" >&2; exit 1; }
+    fi
+    # shellcheck disable=SC2086
+    k=$(apt-cache $opts depends linux-image-cloud-amd64 2>/dev/null \
+        | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -1)
+    [ -n "$k" ] || { echo "vm_smoke: no cloud kernel package in $suite" >&2; exit 1; }
     deb=$(ls "$VM/$k"_*.deb 2>/dev/null | head -1 || true)
     if [ -z "$deb" ]; then
-        (cd "$VM" && apt-get download "$k" >/dev/null) || { echo "vm_smoke: cannot download $k" >&2; exit 1; }
+        # shellcheck disable=SC2086
+        (cd "$VM" && apt-get $opts -o APT::Sandbox::User=root download "$k" >/dev/null) ||
+            { echo "vm_smoke: cannot download $k" >&2; exit 1; }
         deb=$(ls "$VM/$k"_*.deb | head -1)
     fi
     rm -rf "$VM/kernel" && dpkg-deb -x "$deb" "$VM/kernel"

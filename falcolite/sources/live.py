@@ -99,6 +99,10 @@ class LiveSource:
             raise LiveError(self._error())
         self._l = ffi.gc(out[0], lib.fl_live_close)
         self._batch = ffi.new("fl_batch *")
+        info = ffi.new("fl_live_info *")
+        lib.fl_live_get_info(self._l, info)
+        # "current", or "compat" below Linux 5.17 (or FALCOLITE_PROBE=compat)
+        self.probe: str = ffi.string(info.probe).decode()
         self._codes: frozenset[int] | None = frozenset()  # nothing until told
         self._syscalls: frozenset[int] | None = None
         # after the probe is attached: what starts in between is seen by both
