@@ -5,7 +5,8 @@
 #                      STATIC_DEPS=no links libbpf and libelf shared,
 #                      PY_CODE=compiled compiles falcolite's modules to C
 #   make deb           dist/falcolite_<version>_amd64.deb (packaging/build_deb.sh)
-#   make binary-test   both, then tests/test_binary.py, which must not skip
+#   make binary-test   both, then tests/test_binary.py (installing the tools it
+#                      runs: systemd-analyze, logrotate...), which must not skip
 #   make binary-bench  size, start-up and throughput against CPython
 #   make clean-binary  remove dist/ and the build's work folders
 
@@ -44,6 +45,7 @@ $(DEB): $(BINARY) $(DEB_INPUTS)
 	./packaging/build_deb.sh $(BINARY) dist
 
 binary-test: venv $(BINARY) $(DEB)
+	bash -c '. build/apt.sh && apt_install systemd logrotate procps binutils'
 	FALCOLITE_REQUIRE_BINARY=1 $(VENV)/bin/pytest -q tests/test_binary.py
 
 binary-bench: venv $(BINARY)

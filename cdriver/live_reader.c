@@ -353,6 +353,10 @@ static bool use_compat_probe(void)
 
 /* One opener per skeleton type; the rest of the reader uses what it sets. */
 #define PROBE_OPENER(type)                                                               \
+	static void destroy_##type(void *s)                                              \
+	{                                                                                \
+		type##__destroy(s);                                                      \
+	}                                                                                \
 	static int open_##type(fl_live *l, const struct bpf_object_open_opts *oo, int pid) \
 	{                                                                                \
 		struct type *s = type##__open_opts(oo);                                  \
@@ -360,7 +364,7 @@ static bool use_compat_probe(void)
 			return -1;                                                       \
 		s->rodata->self_tgid = (uint32_t)pid;                                    \
 		l->skel = s;                                                             \
-		l->destroy = (void (*)(void *))type##__destroy;                          \
+		l->destroy = destroy_##type;                                             \
 		l->sk = s->skeleton;                                                     \
 		l->obj = s->obj;                                                         \
 		l->ring = s->maps.ring;                                                  \

@@ -138,10 +138,15 @@ def glibc_versions(path: Path) -> set[tuple[int, ...]]:
     return {tuple(int(x) for x in v.split(".")) for v in re.findall(r"GLIBC_([\d.]+\d)", text)}
 
 
-def need_tool(name: str) -> str:
-    path = shutil.which(name)
+def need_tool(name: str, package: str | None = None) -> str:
+    """The tool's path; a skip without it, a failure under
+    FALCOLITE_REQUIRE_BINARY=1 (`make binary-test` installs them)."""
+    path = shutil.which(name) or shutil.which(f"/usr/sbin/{name}")
     if path is None:
-        pytest.skip(f"{name} is not installed")
+        msg = f"{name} is not installed (apt-get install {package or name})"
+        if REQUIRE:
+            pytest.fail(msg + ", and FALCOLITE_REQUIRE_BINARY=1 requires it")
+        pytest.skip(msg)
     return path
 
 
@@ -627,9 +632,7 @@ def test_deb_config_runs(installed: Path, tmp_path: Path) -> None:
 def test_deb_unit_verifies(installed: Path, tmp_path: Path) -> None:
     """systemd-analyze verify on the installed unit (its ExecStart pointed at
     the test root's binary: the host has no /usr/bin/falcolite)."""
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is not installed (apt-get install systemd)")
+    analyze = need_tool("systemd-analyze", "systemd")
     unit = (installed / "lib/systemd/system/falcolite.service").read_text()
     assert "CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_SYS_RESOURCE CAP_SYS_PTRACE " \
            "CAP_DAC_READ_SEARCH\n" in unit
@@ -645,9 +648,7 @@ def test_deb_unit_verifies(installed: Path, tmp_path: Path) -> None:
 
 
 def test_deb_logrotate_parses(installed: Path, tmp_path: Path) -> None:
-    logrotate = shutil.which("logrotate") or shutil.which("/usr/sbin/logrotate")
-    if logrotate is None:
-        pytest.skip("logrotate is not installed")
+    logrotate = need_tool("logrotate")
     r = subprocess.run([logrotate, "-d", "-s", str(tmp_path / "state"),
                         str(installed / "etc/logrotate.d/falcolite")],
                        capture_output=True, text=True, timeout=60)

@@ -57,6 +57,7 @@ def _bound(condition: str, code: int = OPENAT_X) -> list[tuple[str, int]] | None
     ("fd.directory in (/etc, /usr/bin/)", [("/etc/", 0), ("/usr/bin/", 0)]),
     ("fd.directory startswith /usr", [("/usr", 0)]),
     ("fd.name glob '/proc/*/environ'", [("/proc/", 0)]),
+    ("fd.name glob '/a\\\\*b*'", [("/a", 0)]),  # the value is /a\*b*
     ("fd.name pmatch (/root, /home)", [("/home", 0), ("/root", 0)]),
     ("evt.is_open_write=true and fd.name startswith /", [("/", W)]),
     ("evt.is_open_read=true and evt.is_open_write=true", [("", R | W)]),

@@ -108,13 +108,11 @@ struct aux {
 /* What the entry programs saved for one thread: the path of open*, creat
  * and the sockaddr of connect (read before the call, so that another thread
  * cannot change them in between), the filename of execve/execveat (gone with
- * the old mm after a successful exec).  `ptr` is the user address it was
- * read from: the exit uses the copy only when its own call has the same
- * number and address; `nr` is cleared once used. */
+ * the old mm after a successful exec).  The exit uses the copy only for a
+ * call of the same number, and clears `nr` once it has. */
 struct stash {
 	__u32 nr;
 	__u32 len;
-	__u64 ptr;
 	__u8 data[PATH_CAP];
 };
 
@@ -1118,6 +1116,7 @@ SUBPROG int h_execve(struct aux *a, bool at)
 	put_u64(a, pid_nr_at(pg, 0)); /* pgid */
 	put_u32(a, BPF_CORE_READ(cr, egid.val));
 	if (at) {
+		stash_take(NR_execveat); /* only its number was needed */
 		SUBMIT(331);
 	} else {
 		/* read at enter: the old mm is gone after a successful exec */

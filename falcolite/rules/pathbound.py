@@ -39,7 +39,7 @@ NEED_READ, NEED_WRITE = 1, 2
 Clause = tuple[str, int]  # (path prefix, needed access bits)
 Bound = frozenset[Clause] | None  # None: any open
 
-_GLOB_META = "*?["
+_GLOB_META = "*?[\\"  # a backslash escapes the next character
 _NEVER_PLAIN = ("./", "//")  # in no path the reader drops
 _ACCESS = {"evt.is_open_read": NEED_READ, "evt.is_open_write": NEED_WRITE}
 
