@@ -15,7 +15,7 @@ the open/close pairs the reader dropped before Python because no rule can
 match them, and the agent's CPU time.  One run each;
 needs root and gcc.
 
-    python bench/live.py [--iterations N] [--ring-bytes B]
+    python bench/live.py [--iterations N] [--ring-bytes B] [--rules FILE]...
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def run_workload(exe: Path, kind: str, n: int, target: Path) -> float:
     return int(out[0]) / 1e9
 
 
-def start_agent(tmp: Path, ring_bytes: int) -> tuple[subprocess.Popen, Path]:
+def start_agent(tmp: Path, ring_bytes: int, rules: list[str]) -> tuple[subprocess.Popen, Path]:
     conf = tmp / "falco.yaml"
     conf.write_text(json.dumps({
         "log_stderr": True, "log_syslog": False, "json_output": True,
@@ -90,7 +90,8 @@ def start_agent(tmp: Path, ring_bytes: int) -> tuple[subprocess.Popen, Path]:
         "live": {"ring_bytes": ring_bytes}}))
     err = tmp / "agent.err"
     with err.open("wb") as fe:
-        proc = subprocess.Popen([sys.executable, "-m", "falcolite", "-c", str(conf), "-v"],
+        args = [a for r in rules for a in ("-r", r)]
+        proc = subprocess.Popen([sys.executable, "-m", "falcolite", "-c", str(conf), "-v", *args],
                                 stdout=subprocess.DEVNULL, stderr=fe, cwd=ROOT)
     end = time.monotonic() + 30
     while READY not in err.read_text(errors="replace"):
@@ -102,12 +103,13 @@ def start_agent(tmp: Path, ring_bytes: int) -> tuple[subprocess.Popen, Path]:
     return proc, err
 
 
-def measure(exe: Path, tmp: Path, kind: str, n: int, ring_bytes: int) -> dict[str, float]:
+def measure(exe: Path, tmp: Path, kind: str, n: int, ring_bytes: int,
+            rules: list[str]) -> dict[str, float]:
     target = tmp / "target"
     target.write_text("x")
     alone = run_workload(exe, kind, n, target)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc, err = start_agent(tmp, ring_bytes)
+    proc, err = start_agent(tmp, ring_bytes, rules)
     try:
         watched = run_workload(exe, kind, n, target)
         time.sleep(0.2)
@@ -131,6 +133,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=500_000)
     ap.add_argument("--ring-bytes", type=int, default=8 << 20)
+    ap.add_argument("--rules", action="append", default=[],
+                    help="a rules file instead of the default rules (repeatable)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("needs root (the agent loads the eBPF probe)")
@@ -143,12 +147,14 @@ def main() -> None:
         exe = tmp / "w"
         subprocess.run([gcc, "-O2", "-o", str(exe), str(tmp / "w.c")], check=True)
         n = args.iterations
-        print(f"{n} iterations per workload, ring {args.ring_bytes} bytes, default rules")
+        which = ", ".join(args.rules) or "default rules"
+        print(f"{n} iterations per workload, ring {args.ring_bytes} bytes, {which}")
         print(f"{'workload':<10}{'alone ns/it':>12}{'agent ns/it':>12}{'slowdown':>10}"
               f"{'seen':>10}{'drops':>10}{'delivered/s':>12}{'pairs cut':>10}"
               f"{'agent cpu s':>12}")
         for kind in ("open", "rw"):
-            r = measure(exe, tmp, kind, n, args.ring_bytes)
+            r = measure(exe, tmp, kind, n, args.ring_bytes,
+                        [str(Path(p).resolve()) for p in args.rules])
             rate = (r["events"] - r["drops"]) / r["watched"]
             print(f"{kind:<10}{r['alone'] / n * 1e9:>12.0f}{r['watched'] / n * 1e9:>12.0f}"
                   f"{r['watched'] / r['alone']:>9.2f}x{r['events']:>10}{r['drops']:>10}"
