@@ -129,12 +129,11 @@ static uint64_t effective_caps(void)
 	return p ? strtoull(p + 7, NULL, 16) : 0;
 }
 
-/* Kernel major.minor, 0 when unknown. */
-static unsigned kernel_version(void)
+/* Kernel major * 1000 + minor, 0 when unknown; u gets uname's answer. */
+static unsigned kernel_version(struct utsname *u)
 {
-	struct utsname u;
 	unsigned major = 0, minor = 0;
-	if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+	if (uname(u) != 0 || sscanf(u->release, "%u.%u", &major, &minor) != 2)
 		return 0;
 	return major * 1000 + minor;
 }
@@ -145,8 +144,8 @@ int fl_live_check(char *err)
 	err[0] = 0;
 
 	struct utsname u;
-	unsigned v = kernel_version();
-	if (v && v < 5008 && uname(&u) == 0)
+	unsigned v = kernel_version(&u);
+	if (v && v < 5008)
 		add_line(err, &used,
 			 "Linux %s is too old: live capture needs 5.8 or later (BPF ring buffer)",
 			 u.release);
@@ -348,7 +347,8 @@ static bool use_compat_probe(void)
 	const char *want = getenv("FALCOLITE_PROBE");
 	if (want && *want)
 		return strcmp(want, "compat") == 0;
-	return kernel_version() < 5017;
+	struct utsname u;
+	return kernel_version(&u) < 5017;
 }
 
 /* One opener per skeleton type; the rest of the reader uses what it sets. */

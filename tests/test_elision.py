@@ -234,7 +234,7 @@ def _check(trace: Path, rules_path: Path | None) -> int:
             for i, r in enumerate(rules):
                 key = (i, e.type)
                 if key not in matchers:
-                    b = bound(specialize(parse(r.expanded), e.type))
+                    b = bound(specialize(r.condition, e.type))
                     matchers[key] = None if b is None else Elision(minimal(b))
                 m = matchers[key]
                 if m is None or not r.predicate(e):

@@ -77,6 +77,7 @@ class CompiledRule:
     expanded: str  # the condition with lists and macros substituted
     # the predicate for events of one type (None: cannot match them)
     for_type: Callable[[int], Callable | None]
+    condition: Node  # `expanded` as a tree
 
     @property
     def name(self) -> str:
@@ -514,7 +515,7 @@ class RulesLoader:
         from ..filter.ast import render
 
         return CompiledRule(rule, predicate, formatter, evttypes, render(expanded),
-                            self._type_specializer(expanded, predicate))
+                            self._type_specializer(expanded, predicate), expanded)
 
     def _type_specializer(self, expanded: Node, predicate: Callable
                           ) -> Callable[[int], Callable | None]:

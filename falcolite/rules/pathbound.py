@@ -24,7 +24,6 @@ from collections.abc import Iterable
 
 from ..events.table import CODES_BY_NAME
 from ..filter.ast import BoolOp, Compare, Node, Not
-from ..filter.parser import parse
 from ..filter.specialize import specialize
 from .ruleset import Ruleset
 
@@ -129,7 +128,7 @@ def open_bound(ruleset: Ruleset) -> list[Clause] | None:
     total: set[Clause] = set()
     for code in OPEN_CODES + CLOSE_CODES:
         for r in ruleset.rules_for_code(code):
-            b = bound(specialize(parse(r.expanded), code))
+            b = bound(specialize(r.condition, code))
             if b is None:
                 return None
             total |= b
